@@ -1,0 +1,245 @@
+#include "plinth/http/middleware.hpp"
+
+#include <zlib.h>
+
+#include <cctype>
+#include <chrono>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "plinth/observe/log.hpp"
+#include "plinth/util/random.hpp"
+#include "plinth/util/strings.hpp"
+
+namespace plinth::http {
+
+HttpMetrics HttpMetrics::create(observe::Registry& registry) {
+  HttpMetrics m;
+  m.requests =
+      &registry.counter("plinth_http_requests_total",
+                        "HTTP requests served, by method, route template and status class.",
+                        {"method", "route", "status"});
+  m.duration = &registry.histogram(
+      "plinth_http_request_duration_seconds",
+      "HTTP request latency from parsed request to response, by method, route and status class.",
+      {"method", "route", "status"}, observe::Registry::default_latency_buckets());
+  m.open_connections =
+      &registry.gauge("plinth_http_open_connections", "Open client connections.").with({});
+  m.in_flight =
+      &registry.gauge("plinth_http_requests_in_flight", "Requests being handled.").with({});
+  m.rejected_connections =
+      &registry
+           .counter("plinth_http_rejected_connections_total",
+                    "Connections refused because the connection limit was reached.")
+           .with({});
+  return m;
+}
+
+namespace {
+
+bool sane_request_id(std::string_view v) {
+  if (v.empty() || v.size() > 128) return false;
+  for (char c : v) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
+  }
+  return true;
+}
+
+std::string_view status_class(int status) {
+  switch (status / 100) {
+    case 1: return "1xx";
+    case 2: return "2xx";
+    case 3: return "3xx";
+    case 4: return "4xx";
+    default: return "5xx";
+  }
+}
+
+// Keeps metric label cardinality bounded whatever methods clients invent.
+std::string_view method_label(std::string_view m) {
+  static constexpr std::string_view kKnown[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                                "PATCH", "DELETE", "OPTIONS"};
+  for (auto k : kKnown) {
+    if (m == k) return k;
+  }
+  return "OTHER";
+}
+
+struct MetricCell {
+  observe::Counter* requests;
+  observe::Histogram* duration;
+};
+
+// Per-thread cache of labelled children, so the hot path does one hash lookup
+// on a reused key instead of locking the registry's family maps.
+MetricCell& metric_cell(const HttpMetrics& m, std::string_view method, std::string_view route,
+                        std::string_view cls) {
+  struct Cache {
+    const void* owner = nullptr;
+    std::unordered_map<std::string, MetricCell> cells;
+    std::string key;
+  };
+  thread_local Cache cache;
+  if (cache.owner != m.requests) {
+    cache.cells.clear();
+    cache.owner = m.requests;
+  }
+  cache.key.assign(method);
+  cache.key.push_back('\0');
+  cache.key.append(route);
+  cache.key.push_back('\0');
+  cache.key.append(cls);
+  auto it = cache.cells.find(cache.key);
+  if (it != cache.cells.end()) return it->second;
+  observe::LabelValues labels{std::string(method), std::string(route), std::string(cls)};
+  MetricCell cell{&m.requests->with(labels), &m.duration->with(labels)};
+  return cache.cells.emplace(cache.key, cell).first->second;
+}
+
+}  // namespace
+
+Middleware request_id() {
+  return [](Request& req, const Next& next) {
+    auto incoming = req.headers.get("X-Request-Id");
+    req.request_id = sane_request_id(incoming) ? std::string(incoming) : util::random_hex(8);
+    auto res = next(req);
+    res.headers.set("X-Request-Id", req.request_id);
+    return res;
+  };
+}
+
+Middleware trace_context() {
+  return [](Request& req, const Next& next) {
+    req.trace = observe::start_span(req.headers.get("traceparent"));
+    auto res = next(req);
+    res.headers.set("traceparent", req.trace.traceparent());
+    return res;
+  };
+}
+
+Middleware access_log(observe::Logger& logger, HttpMetrics metrics, bool log_enabled) {
+  return [&logger, metrics, log_enabled](Request& req, const Next& next) {
+    auto start = std::chrono::steady_clock::now();
+    auto res = next(req);
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+    std::string_view route =
+        req.route_template.empty() ? std::string_view("-") : req.route_template;
+    if (metrics.requests && metrics.duration) {
+      auto& cell = metric_cell(metrics, method_label(req.method), route, status_class(res.status));
+      cell.requests->inc();
+      cell.duration->observe(static_cast<double>(micros) / 1e6);
+    }
+    if (log_enabled && logger.enabled(observe::Level::info)) {
+      logger.write(observe::LogLine(observe::Level::info, "request")
+                       .str("method", req.method)
+                       .str("route", route)
+                       .str("path", req.path)
+                       .num("status", static_cast<std::int64_t>(res.status))
+                       .num("bytes", static_cast<std::uint64_t>(res.body.size()))
+                       .num("durationUs", static_cast<std::int64_t>(micros))
+                       .str("requestId", req.request_id)
+                       .str("traceId", req.trace.trace_id)
+                       .str("ip", req.remote_ip));
+    }
+    return res;
+  };
+}
+
+Middleware security_headers() {
+  return [](Request& req, const Next& next) {
+    auto res = next(req);
+    res.headers.set("X-XSS-Protection", "1; mode=block");
+    res.headers.set("X-Content-Type-Options", "nosniff");
+    res.headers.set("X-Frame-Options", "SAMEORIGIN");
+    res.headers.set("Referrer-Policy", "strict-origin-when-cross-origin");
+    return res;
+  };
+}
+
+Middleware cors(CorsOptions options) {
+  bool any = false;
+  for (const auto& o : options.allowed_origins) any = any || o == "*";
+  return [options = std::move(options), any](Request& req, const Next& next) {
+    auto origin = req.headers.get("Origin");
+    bool allowed = false;
+    if (!origin.empty()) {
+      allowed = any;
+      for (const auto& o : options.allowed_origins) allowed = allowed || o == origin;
+    }
+    bool preflight = req.method == "OPTIONS" && !origin.empty() &&
+                     req.headers.has("Access-Control-Request-Method");
+    Response res;
+    if (preflight) {
+      res.status = 204;
+      if (allowed) {
+        res.headers.set("Access-Control-Allow-Methods", "GET, HEAD, PUT, PATCH, POST, DELETE");
+        auto req_headers = req.headers.get("Access-Control-Request-Headers");
+        if (!req_headers.empty()) res.headers.set("Access-Control-Allow-Headers", req_headers);
+        res.headers.set("Access-Control-Max-Age", "86400");
+      }
+    } else {
+      res = next(req);
+    }
+    if (allowed) {
+      res.headers.set("Access-Control-Allow-Origin", any ? std::string_view("*") : origin);
+      if (!any) res.headers.add("Vary", "Origin");
+    }
+    return res;
+  };
+}
+
+bool accepts_gzip(std::string_view accept_encoding) {
+  for (auto part : util::split(accept_encoding, ',')) {
+    auto semi = part.find(';');
+    auto coding = util::trim(part.substr(0, semi));
+    if (!util::iequals(coding, "gzip") && coding != "*") continue;
+    if (semi == std::string_view::npos) return true;
+    auto params = part.substr(semi + 1);
+    auto q = params.find("q=");
+    if (q == std::string_view::npos) return true;
+    auto value = util::trim(params.substr(q + 2));
+    // q=0, q=0.0, q=0.000 all mean "not acceptable".
+    bool zero = !value.empty() && value[0] == '0' &&
+                value.substr(1).find_first_not_of(".0") == std::string_view::npos;
+    return !zero;
+  }
+  return false;
+}
+
+std::string gzip_compress(std::string_view in) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("deflateInit2 failed");
+  std::string out;
+  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw std::runtime_error("deflate failed");
+  out.resize(zs.total_out);
+  return out;
+}
+
+Middleware gzip(std::size_t min_bytes) {
+  return [min_bytes](Request& req, const Next& next) {
+    auto res = next(req);
+    if (res.body.size() < min_bytes || res.headers.has("Content-Encoding")) return res;
+    auto type = res.headers.get("Content-Type");
+    bool compressible = type.find("json") != std::string_view::npos || type.starts_with("text/") ||
+                        type.find("javascript") != std::string_view::npos;
+    if (!compressible) return res;
+    res.headers.add("Vary", "Accept-Encoding");
+    if (!accepts_gzip(req.headers.get("Accept-Encoding"))) return res;
+    res.body = gzip_compress(res.body);
+    res.headers.set("Content-Encoding", "gzip");
+    return res;
+  };
+}
+
+}  // namespace plinth::http

@@ -1,0 +1,524 @@
+// The Beast/Asio side of the server. The only translation unit (with
+// server_tls.cpp's declarations) that includes Beast headers.
+
+#include "plinth/http/server.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <ctime>
+#include <list>
+#include <optional>
+#include <thread>
+
+#include "plinth/http/errors.hpp"
+#include "plinth/observe/log.hpp"
+#include "plinth/util/strings.hpp"
+
+namespace plinth::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+// RFC 7231 IMF-fixdate, cached per thread per second.
+std::string_view http_date() {
+  thread_local std::time_t last = 0;
+  thread_local char buf[64];
+  std::time_t now = std::time(nullptr);
+  if (now != last) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    last = now;
+  }
+  return buf;
+}
+
+// Length of the request line held at the front of `data` (up to CRLF), or
+// data.size() when no line end has arrived yet.
+std::size_t request_line_length(std::string_view data) {
+  auto pos = data.find("\r\n");
+  if (pos == std::string_view::npos) pos = data.find('\n');
+  return pos == std::string_view::npos ? data.size() : pos;
+}
+
+void append_status_line(std::string& out, unsigned version, int status) {
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+}
+
+// Appends "Name: value\r\n", replacing any CR/LF so no handler can split the response.
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  auto clean = [&out](std::string_view s) {
+    for (char c : s) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+  };
+  clean(name);
+  out += ": ";
+  clean(value);
+  out += "\r\n";
+}
+
+struct ConnHandle {
+  bool idle = false;
+  std::function<void()> cancel;
+};
+
+// Member order matters: destroying ctx destroys suspended connection
+// coroutines, which unregister themselves from `conns`; so conns outlives ctx.
+struct Worker {
+  std::list<ConnHandle*> conns;  // touched only on this worker's thread
+  net::io_context ctx{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::thread thread;
+};
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, const Pipeline& pipeline, observe::Logger& logger,
+       HttpMetrics metrics)
+      : opt_(std::move(options)), pipeline_(pipeline), logger_(logger), metrics_(metrics) {}
+
+  void bind();
+  bool run();
+  void shutdown();
+  std::uint16_t port() const { return port_; }
+  bool tls() const { return ssl_ctx_.has_value(); }
+
+ private:
+  net::awaitable<void> accept_loop(Worker& w);
+  net::awaitable<void> refuse(tcp::socket sock);
+  net::awaitable<void> handle(tcp::socket sock, Worker& w);
+  template <class Stream>
+  net::awaitable<void> session(Stream& stream, const std::string& ip, Worker& w);
+  template <class Stream>
+  net::awaitable<bool> write_response(Stream& stream, const Request& req, Response& res,
+                                      bool close);
+  template <class Stream>
+  net::awaitable<void> reject(Stream& stream, Request& req, int status, beast::flat_buffer& buffer);
+  net::awaitable<void> drain_and_stop();
+  int classify(const beast::error_code& ec, const beast::flat_buffer& buffer) const;
+
+  auto completion(std::string_view what) {
+    return [this, what](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        logger_.write(observe::LogLine(observe::Level::error, "connection task failed")
+                          .str("task", what)
+                          .str("error", ex.what()));
+      }
+    };
+  }
+
+  ServerOptions opt_;
+  const Pipeline& pipeline_;
+  observe::Logger& logger_;
+  HttpMetrics metrics_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<net::thread_pool> pool_;
+  std::optional<net::ssl::context> ssl_ctx_;
+  std::optional<net::signal_set> signals_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> open_{0};
+  std::atomic<bool> clean_{true};
+  std::uint16_t port_ = 0;
+};
+
+void Server::Impl::bind() {
+  unsigned threads =
+      opt_.threads ? opt_.threads : std::max(1U, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+
+  net::ip::address addr;
+  beast::error_code ec;
+  addr = net::ip::make_address(opt_.host, ec);
+  if (ec) {
+    tcp::resolver resolver(workers_[0]->ctx);
+    auto results = resolver.resolve(opt_.host, "");
+    if (results.empty()) throw std::system_error(ec, "cannot resolve " + opt_.host);
+    addr = results.begin()->endpoint().address();
+  }
+
+  if (!opt_.tls_cert_file.empty() || !opt_.tls_key_file.empty()) {
+    ssl_ctx_.emplace(net::ssl::context::tls_server);
+    ssl_ctx_->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                          net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                          net::ssl::context::no_tlsv1_1);
+    ssl_ctx_->use_certificate_chain_file(opt_.tls_cert_file);
+    ssl_ctx_->use_private_key_file(opt_.tls_key_file, net::ssl::context::pem);
+  }
+
+  std::uint16_t port = opt_.port;
+  for (auto& w : workers_) {
+    tcp::endpoint ep(addr, port);
+    tcp::acceptor a(w->ctx);
+    a.open(ep.protocol());
+    a.set_option(net::socket_base::reuse_address(true));
+    if (threads > 1) a.set_option(ReusePort(true));
+    a.bind(ep);
+    a.listen(net::socket_base::max_listen_connections);
+    if (port == 0) port = a.local_endpoint().port();
+    w->acceptor.emplace(std::move(a));
+  }
+  port_ = port;
+}
+
+bool Server::Impl::run() {
+  unsigned workers =
+      opt_.workers ? opt_.workers : std::max(4U, 2U * static_cast<unsigned>(workers_.size()));
+  pool_ = std::make_unique<net::thread_pool>(workers);
+  for (auto& w : workers_) {
+    net::co_spawn(w->ctx, accept_loop(*w), completion("accept"));
+  }
+  if (opt_.handle_signals) {
+    signals_.emplace(workers_[0]->ctx, SIGINT, SIGTERM);
+    signals_->async_wait([this](const beast::error_code& ec, int sig) {
+      if (ec) return;
+      logger_.write(observe::LogLine(observe::Level::info, "shutting down")
+                        .num("signal", static_cast<std::int64_t>(sig)));
+      shutdown();
+    });
+  }
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    auto* w = workers_[i].get();
+    w->thread = std::thread([w] { w->ctx.run(); });
+  }
+  workers_[0]->ctx.run();
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    if (workers_[i]->thread.joinable()) workers_[i]->thread.join();
+  }
+  if (!clean_) pool_->stop();
+  pool_->join();
+  return clean_;
+}
+
+void Server::Impl::shutdown() {
+  if (stopping_.exchange(true)) return;
+  for (auto& wp : workers_) {
+    auto* w = wp.get();
+    net::post(w->ctx, [w] {
+      beast::error_code ec;
+      if (w->acceptor) w->acceptor->close(ec);
+      for (auto* c : w->conns) {
+        if (c->idle) c->cancel();
+      }
+    });
+  }
+  net::post(workers_[0]->ctx, [this] {
+    if (signals_) signals_->cancel();
+    net::co_spawn(workers_[0]->ctx, drain_and_stop(), completion("shutdown"));
+  });
+}
+
+net::awaitable<void> Server::Impl::drain_and_stop() {
+  auto deadline = std::chrono::steady_clock::now() + opt_.shutdown_timeout;
+  net::steady_timer timer(workers_[0]->ctx);
+  while (open_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(kTuple);
+  }
+  if (open_.load() > 0) {
+    clean_ = false;
+    logger_.write(observe::LogLine(observe::Level::warn, "shutdown deadline reached")
+                      .num("openConnections", static_cast<std::uint64_t>(open_.load())));
+    // Cut every remaining connection; give them a moment to unwind, then stop hard
+    // (a handler stuck on the worker pool cannot be cancelled).
+    for (auto& wp : workers_) {
+      auto* w = wp.get();
+      net::post(w->ctx, [w] {
+        for (auto* c : w->conns) c->cancel();
+      });
+    }
+    auto hard = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (open_.load() > 0 && std::chrono::steady_clock::now() < hard) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(kTuple);
+    }
+    if (open_.load() > 0) {
+      for (auto& w : workers_) w->ctx.stop();
+    }
+  }
+}
+
+net::awaitable<void> Server::Impl::accept_loop(Worker& w) {
+  for (;;) {
+    auto [ec, sock] = co_await w.acceptor->async_accept(kTuple);
+    if (stopping_) co_return;
+    if (ec) {
+      if (ec == net::error::operation_aborted || ec == net::error::bad_descriptor) co_return;
+      // Out of descriptors and similar: back off briefly instead of spinning.
+      net::steady_timer t(w.ctx, std::chrono::milliseconds(20));
+      co_await t.async_wait(kTuple);
+      continue;
+    }
+    if (open_.load() >= opt_.limits.max_connections) {
+      if (metrics_.rejected_connections) metrics_.rejected_connections->inc();
+      net::co_spawn(w.ctx, refuse(std::move(sock)), completion("refuse"));
+      continue;
+    }
+    open_.fetch_add(1);
+    if (metrics_.open_connections) metrics_.open_connections->add(1);
+    net::co_spawn(w.ctx, handle(std::move(sock), w), completion("connection"));
+  }
+}
+
+net::awaitable<void> Server::Impl::refuse(tcp::socket sock) {
+  static const std::string kResponse = [] {
+    std::string body = error_body(503, "Too many open connections, try again later.");
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+           "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  beast::tcp_stream stream(std::move(sock));
+  stream.expires_after(std::chrono::seconds(2));
+  co_await net::async_write(stream, net::buffer(kResponse), kTuple);
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+net::awaitable<void> Server::Impl::handle(tcp::socket sock, Worker& w) {
+  struct Release {
+    Impl* self;
+    ~Release() {
+      self->open_.fetch_sub(1);
+      if (self->metrics_.open_connections) self->metrics_.open_connections->add(-1);
+    }
+  } release{this};
+
+  beast::error_code ec;
+  sock.set_option(tcp::no_delay(true), ec);
+  auto remote = sock.remote_endpoint(ec);
+  std::string ip = ec ? std::string() : remote.address().to_string();
+
+  if (ssl_ctx_) {
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(sock), *ssl_ctx_);
+    beast::get_lowest_layer(stream).expires_after(opt_.limits.read_timeout);
+    auto [hec] = co_await stream.async_handshake(net::ssl::stream_base::server, kTuple);
+    if (hec) co_return;
+    co_await session(stream, ip, w);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+    co_await stream.async_shutdown(kTuple);
+  } else {
+    beast::tcp_stream stream(std::move(sock));
+    co_await session(stream, ip, w);
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+}
+
+int Server::Impl::classify(const beast::error_code& ec, const beast::flat_buffer& buffer) const {
+  if (ec == bhttp::error::header_limit) {
+    std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+    return request_line_length(data) > opt_.limits.max_request_line ? 414 : 431;
+  }
+  if (ec == bhttp::error::body_limit) return 413;
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+      ec == net::error::eof || ec == net::error::operation_aborted || ec == beast::error::timeout ||
+      ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+      ec == net::ssl::error::stream_truncated)
+    return 0;
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) return 400;
+  return 0;
+}
+
+template <class Stream>
+net::awaitable<bool> Server::Impl::write_response(Stream& stream, const Request& req, Response& res,
+                                                  bool close) {
+  // The head is serialised by hand into one buffer and sent with the body in
+  // one gather write: cheaper than building a Beast message per response.
+  thread_local std::string head;
+  head.clear();
+  bool no_body = res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
+  append_status_line(head, req.version == 10 ? 10 : 11, res.status);
+  for (const auto& f : res.headers.fields()) {
+    if (util::iequals(f.name, "Content-Length") || util::iequals(f.name, "Connection") ||
+        util::iequals(f.name, "Transfer-Encoding"))
+      continue;
+    append_field(head, f.name, f.value);
+  }
+  append_field(head, "Date", http_date());
+  if (close) {
+    head += "Connection: close\r\n";
+  } else if (req.version == 10) {
+    head += "Connection: keep-alive\r\n";
+  }
+  if (!no_body) {
+    head += "Content-Length: ";
+    head += std::to_string(res.body.size());
+    head += "\r\n";
+  }
+  head += "\r\n";
+  bool send_body = !no_body && !req.is_head() && !res.body.empty();
+  beast::get_lowest_layer(stream).expires_after(opt_.limits.write_timeout);
+  std::array<net::const_buffer, 2> bufs{net::buffer(head),
+                                        send_body ? net::buffer(res.body) : net::const_buffer()};
+  auto [ec, n] = co_await net::async_write(stream, bufs, kTuple);
+  co_return !ec;
+}
+
+template <class Stream>
+net::awaitable<void> Server::Impl::reject(Stream& stream, Request& req, int status,
+                                          beast::flat_buffer& buffer) {
+  Response res = pipeline_.reject(req, error_response(status));
+  if (!co_await write_response(stream, req, res, true)) co_return;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    // Half-close and drain briefly so the client reads this answer instead of
+    // a reset caused by the unread rest of its upload. Bounded in time and bytes.
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(1));
+    std::size_t drained = 0;
+    while (drained < 8 * 1024 * 1024) {
+      buffer.clear();
+      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(64 * 1024), kTuple);
+      if (rec) break;
+      drained += n;
+    }
+  }
+}
+
+template <class Stream>
+net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip, Worker& w) {
+  const auto& lim = opt_.limits;
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+
+  ConnHandle handle;
+  handle.cancel = [&lowest] { lowest.cancel(); };
+  w.conns.push_back(&handle);
+  auto self_it = std::prev(w.conns.end());
+  struct Unregister {
+    std::list<ConnHandle*>& list;
+    std::list<ConnHandle*>::iterator it;
+    ~Unregister() { list.erase(it); }
+  } unregister{w.conns, self_it};
+
+  for (;;) {
+    if (buffer.size() == 0) {
+      if (stopping_) co_return;
+      handle.idle = true;
+      lowest.expires_after(lim.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kTuple);
+      handle.idle = false;
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+
+    lowest.expires_after(lim.read_timeout);
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(
+        static_cast<std::uint32_t>(lim.max_request_line + lim.max_header_bytes + 4));
+    parser.body_limit(lim.max_body_bytes);
+
+    Request req;
+    req.remote_ip = ip;
+    req.method = "-";
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    if (hec) {
+      int status = classify(hec, buffer);
+      if (status != 0) co_await reject(stream, req, status, buffer);
+      co_return;
+    }
+
+    auto& msg = parser.get();
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.version = msg.version();
+    split_target(req.target, req.path, req.query);
+    std::size_t header_bytes = 0;
+    for (const auto& f : msg) {
+      req.headers.add(f.name_string(), f.value());
+      header_bytes += f.name_string().size() + f.value().size() + 4;
+    }
+    if (req.target.size() > lim.max_request_line) {
+      co_await reject(stream, req, 414, buffer);
+      co_return;
+    }
+    if (header_bytes > lim.max_header_bytes) {
+      co_await reject(stream, req, 431, buffer);
+      co_return;
+    }
+
+    if (!parser.is_done()) {
+      if (util::iequals(req.headers.get("Expect"), "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [cec, cn] = co_await net::async_write(stream, net::buffer(kContinue), kTuple);
+        if (cec) co_return;
+      }
+      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      if (bec) {
+        int status = classify(bec, buffer);
+        if (status != 0) co_await reject(stream, req, status, buffer);
+        co_return;
+      }
+    }
+    req.body = std::move(msg.body());
+    bool keep_alive = msg.keep_alive();
+
+    auto match = pipeline_.route(req);
+    if (metrics_.in_flight) metrics_.in_flight->add(1);
+    Response res;
+    if (match.kind == RouteMatch::Kind::found && match.route->options.blocking) {
+      res = co_await net::co_spawn(
+          *pool_,
+          [&]() -> net::awaitable<Response> { co_return pipeline_.run(req, std::move(match)); },
+          net::use_awaitable);
+    } else {
+      res = pipeline_.run(req, std::move(match));
+    }
+    if (metrics_.in_flight) metrics_.in_flight->add(-1);
+
+    bool close = !keep_alive || res.close || stopping_;
+    if (!co_await write_response(stream, req, res, close) || close) co_return;
+  }
+}
+
+Server::Server(ServerOptions options, const Pipeline& pipeline, observe::Logger& logger,
+               HttpMetrics metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), pipeline, logger, metrics)) {}
+Server::~Server() = default;
+void Server::bind() {
+  impl_->bind();
+}
+std::uint16_t Server::port() const {
+  return impl_->port();
+}
+bool Server::tls() const {
+  return impl_->tls();
+}
+bool Server::run() {
+  return impl_->run();
+}
+void Server::shutdown() {
+  impl_->shutdown();
+}
+
+}  // namespace plinth::http

@@ -1,0 +1,67 @@
+#include "plinth/util/random.hpp"
+
+#include <sys/random.h>
+
+#include <array>
+#include <cerrno>
+#include <random>
+#include <stdexcept>
+
+namespace plinth::util {
+namespace {
+
+// A fast per-thread generator seeded from the kernel. Used for ids that must
+// be unpredictable enough to not collide, not for secrets (see secure_random).
+std::mt19937_64& thread_rng() {
+  thread_local std::mt19937_64 rng = [] {
+    std::array<std::uint64_t, 4> seed{};
+    secure_random(seed.data(), sizeof(seed));
+    std::seed_seq seq{seed[0], seed[1], seed[2], seed[3]};
+    return std::mt19937_64(seq);
+  }();
+  return rng;
+}
+
+}  // namespace
+
+void secure_random(void* out, std::size_t n) {
+  auto* p = static_cast<unsigned char*>(out);
+  while (n > 0) {
+    ssize_t got = ::getrandom(p, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("getrandom failed");
+    }
+    p += got;
+    n -= static_cast<std::size_t>(got);
+  }
+}
+
+std::string random_id(std::size_t length) {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out(length, '\0');
+  auto& rng = thread_rng();
+  std::uniform_int_distribution<int> pick(0, 35);
+  for (auto& c : out) c = kAlphabet[pick(rng)];
+  return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(bytes * 2, '0');
+  auto& rng = thread_rng();
+  bool all_zero = true;
+  std::uint64_t word = 0;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    if (i % 8 == 0) word = rng();
+    auto b = static_cast<unsigned>(word & 0xffU);
+    word >>= 8;
+    if (b != 0) all_zero = false;
+    out[2 * i] = kHex[b >> 4];
+    out[2 * i + 1] = kHex[b & 0xfU];
+  }
+  if (all_zero && bytes > 0) out.back() = '1';
+  return out;
+}
+
+}  // namespace plinth::util

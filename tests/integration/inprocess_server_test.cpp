@@ -1,0 +1,133 @@
+// The server in-process, with handlers only a test would register: one that
+// throws, one that blocks, one that reports its thread.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "plinth/http/errors.hpp"
+#include "plinth/http/server.hpp"
+#include "plinth/observe/log.hpp"
+#include "test_support.hpp"
+
+namespace plinth::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct InProcess : ::testing::Test {
+  Router router;
+  observe::Logger logger{-1};
+  observe::Registry registry;
+  Pipeline pipeline{router, logger};
+  std::unique_ptr<Server> server;
+  std::thread thread;
+  std::atomic<bool> run_result{false};
+
+  void start(ServerOptions opts = {}) {
+    pipeline.use(request_id());
+    opts.port = 0;
+    opts.threads = 1;
+    opts.handle_signals = false;
+    server = std::make_unique<Server>(opts, pipeline, logger, HttpMetrics::create(registry));
+    server->bind();
+    thread = std::thread([this] { run_result = server->run(); });
+  }
+  void TearDown() override {
+    if (server) server->shutdown();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+TEST_F(InProcess, ThrowingHandlerGives500WithRequestIdAndServerLives) {
+  router.get("/boom", [](Request&) -> Response { throw std::runtime_error("secret detail"); });
+  router.get("/ok", [](Request&) { return Response::json(200, "{}"); });
+  start();
+  for (int i = 0; i < 3; ++i) {
+    test::Client c(server->port());
+    auto r = c.request("GET", "/boom", {{"X-Request-Id", "rid-" + std::to_string(i)}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 500);
+    EXPECT_NE(r->body.find("\"status\":500"), std::string::npos);
+    EXPECT_NE(r->body.find("rid-" + std::to_string(i)), std::string::npos) << r->body;
+    EXPECT_EQ(r->body.find("secret detail"), std::string::npos);
+    auto ok = c.request("GET", "/ok");
+    ASSERT_TRUE(ok) << "connection dropped after a handler exception";
+    EXPECT_EQ(ok->status, 200);
+  }
+}
+
+TEST_F(InProcess, BlockingRoutesRunOffTheIoThread) {
+  std::atomic<std::thread::id> io_thread{}, blocking_thread{};
+  router.get("/io", [&](Request&) {
+    io_thread = std::this_thread::get_id();
+    return Response::json(200, "{}");
+  });
+  router.get(
+      "/blocking",
+      [&](Request&) {
+        blocking_thread = std::this_thread::get_id();
+        return Response::json(200, "{}");
+      },
+      RouteOptions{.blocking = true});
+  start();
+  test::Client c(server->port());
+  ASSERT_TRUE(c.request("GET", "/io"));
+  ASSERT_TRUE(c.request("GET", "/blocking"));
+  EXPECT_NE(io_thread.load(), std::thread::id{});
+  EXPECT_NE(blocking_thread.load(), std::thread::id{});
+  EXPECT_NE(io_thread.load(), blocking_thread.load());
+}
+
+TEST_F(InProcess, SlowBlockingHandlerDoesNotStallOtherClients) {
+  router.get(
+      "/slow",
+      [](Request&) {
+        std::this_thread::sleep_for(1500ms);
+        return Response::json(200, "{}");
+      },
+      RouteOptions{.blocking = true});
+  router.get("/fast", [](Request&) { return Response::json(200, "{}"); });
+  start();
+  test::Client slow(server->port());
+  ASSERT_TRUE(slow.send(test::build_request("GET", "/slow")));
+  std::this_thread::sleep_for(100ms);
+  auto t0 = std::chrono::steady_clock::now();
+  test::Client fast(server->port());
+  auto r = fast.request("GET", "/fast");
+  ASSERT_TRUE(r);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1000ms);
+  auto s = slow.read_response();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->status, 200);
+}
+
+TEST_F(InProcess, ShutdownWaitsForHandlerInFlight) {
+  std::atomic<bool> entered{false};
+  router.get(
+      "/slow",
+      [&](Request&) {
+        entered = true;
+        std::this_thread::sleep_for(700ms);
+        return Response::json(200, R"({"done":true})");
+      },
+      RouteOptions{.blocking = true});
+  ServerOptions opts;
+  opts.shutdown_timeout = 5s;
+  start(opts);
+  test::Client c(server->port());
+  ASSERT_TRUE(c.send(test::build_request("GET", "/slow")));
+  while (!entered) std::this_thread::sleep_for(5ms);
+  server->shutdown();
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"done":true})");
+  EXPECT_EQ(r->header("Connection"), "close");
+  thread.join();
+  EXPECT_TRUE(run_result.load());
+}
+
+}  // namespace
+}  // namespace plinth::http

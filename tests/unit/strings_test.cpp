@@ -1,0 +1,64 @@
+#include <gtest/gtest.h>
+
+#include "plinth/http/errors.hpp"
+#include "plinth/util/random.hpp"
+#include "plinth/util/strings.hpp"
+
+namespace plinth {
+namespace {
+
+TEST(Strings, JsonQuoteEscapesControlAndQuotes) {
+  struct Case {
+    const char* name;
+    std::string in;
+    std::string want;
+  } cases[] = {
+      {"plain", "abc", "\"abc\""},
+      {"quote", "a\"b", "\"a\\\"b\""},
+      {"backslash", "a\\b", "\"a\\\\b\""},
+      {"newline", "a\nb", "\"a\\nb\""},
+      {"nul", std::string("a\0b", 3), "\"a\\u0000b\""},
+      {"del", "\x7f", "\"\\u007f\""},
+      {"utf8 kept", "h\xc3\xa9", "\"h\xc3\xa9\""},
+  };
+  for (const auto& c : cases) EXPECT_EQ(util::json_quote(c.in), c.want) << c.name;
+}
+
+TEST(Strings, UrlDecode) {
+  EXPECT_EQ(util::url_decode("a%20b+c"), "a b c");
+  EXPECT_EQ(util::url_decode("a+b", false), "a+b");
+  EXPECT_EQ(util::url_decode("%zz%4"), "%zz%4");
+  EXPECT_EQ(util::url_decode("%41%42"), "AB");
+  EXPECT_EQ(util::url_decode("%"), "%");
+}
+
+TEST(Strings, HeaderListContains) {
+  EXPECT_TRUE(util::header_list_contains("gzip, deflate", "gzip"));
+  EXPECT_TRUE(util::header_list_contains("deflate , GZIP;q=1", "gzip"));
+  EXPECT_FALSE(util::header_list_contains("xgzip", "gzip"));
+}
+
+TEST(Random, IdsHaveThePocketBaseAlphabetAndLength) {
+  for (int i = 0; i < 200; ++i) {
+    auto id = util::random_id();
+    ASSERT_EQ(id.size(), 15U);
+    for (char c : id) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) << id;
+  }
+  EXPECT_NE(util::random_id(), util::random_id());
+  auto hex = util::random_hex(16);
+  EXPECT_EQ(hex.size(), 32U);
+  EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+TEST(Errors, EnvelopeShape) {
+  EXPECT_EQ(http::error_body(404, ""),
+            R"({"data":{},"message":"The requested resource wasn't found.","status":404})");
+  EXPECT_EQ(http::error_body(400, "Bad \"x\"", R"({"a":{"code":"c","message":"m"}})"),
+            R"({"data":{"a":{"code":"c","message":"m"}},"message":"Bad \"x\"","status":400})");
+  auto r = http::error_response(403);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.headers.get("content-type"), "application/json");
+}
+
+}  // namespace
+}  // namespace plinth

@@ -101,6 +101,25 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   }
 
+  std::string durability = "full";
+  serve
+      ->add_option("--durability", durability,
+                   "full: an acknowledged write survives power loss; normal: survives process "
+                   "crashes only")
+      ->check(CLI::IsMember({"full", "normal"}))
+      ->envname(env("--durability"))
+      ->capture_default_str();
+
+  auto* superuser = app.add_subcommand("superuser", "Manage superusers");
+  superuser->require_subcommand(1);
+  auto* upsert = superuser->add_subcommand("upsert", "Create or update a superuser");
+  std::string su_email, su_password, su_dir = "plinth_data";
+  upsert->add_option("email", su_email, "Email")->required();
+  upsert->add_option("password", su_password, "Password")->required();
+  upsert->add_option("--dir", su_dir, "Data directory")
+      ->envname(env("--dir"))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -112,7 +131,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (upsert->parsed()) return plinth::app::run_superuser_upsert(su_dir, su_email, su_password);
+
   if (serve->parsed()) {
+    cfg.durability_full = durability == "full";
     for (auto& d : durations) {
       auto v = parse_duration(d.text);
       if (!v || v->count() <= 0) {

@@ -5,11 +5,17 @@
 #include <filesystem>
 #include <iostream>
 
+#include "plinth/api/data.hpp"
 #include "plinth/api/ops.hpp"
+#include "plinth/auth/password.hpp"
+#include "plinth/auth/secrets.hpp"
+#include "plinth/core/json.hpp"
+#include "plinth/core/record.hpp"
 #include "plinth/http/middleware.hpp"
 #include "plinth/http/pipeline.hpp"
 #include "plinth/observe/log.hpp"
 #include "plinth/observe/metrics.hpp"
+#include "plinth/store/store.hpp"
 #include "plinth/util/process.hpp"
 
 namespace plinth::app {
@@ -32,6 +38,19 @@ int run_serve(const ServeConfig& cfg) {
   }
   auto nofile = util::raise_open_file_limit();
 
+  std::unique_ptr<store::Store> store;
+  try {
+    store = store::open_sqlite_store(
+        {.dir = cfg.dir,
+         .durability = cfg.durability_full ? store::Durability::full : store::Durability::normal});
+  } catch (const std::exception& e) {
+    logger.write(observe::LogLine(observe::Level::error, "cannot open the data directory")
+                     .str("dir", cfg.dir)
+                     .str("error", e.what()));
+    return 1;
+  }
+  api::Services services{*store, logger};
+
   observe::Registry registry;
   api::register_process_metrics(registry, cfg.version);
   auto http_metrics = http::HttpMetrics::create(registry);
@@ -39,6 +58,7 @@ int run_serve(const ServeConfig& cfg) {
   http::Router router;
   api::register_health(router);
   api::register_metrics(router, registry);
+  api::register_data_routes(router, services);
 
   http::Pipeline pipeline(router, logger);
   pipeline.use(http::request_id());
@@ -70,6 +90,45 @@ int run_serve(const ServeConfig& cfg) {
   bool clean = server.run();
   logger.write(observe::LogLine(observe::Level::info, "server stopped").boolean("clean", clean));
   return 0;
+}
+
+int run_superuser_upsert(const std::string& dir, const std::string& email,
+                         const std::string& password) {
+  try {
+    auto store = store::open_sqlite_store({.dir = dir});
+    auto su = store->catalog()->find("_superusers");
+    if (!su) {
+      std::cerr << "the data directory has no _superusers collection\n";
+      return 1;
+    }
+    auto existing = store->find_record_by(*su, "email", email);
+    boost::json::object body{
+        {"email", email}, {"password", password}, {"passwordConfirm", password}};
+    auto rec = core::apply_body(*su, existing ? &*existing : nullptr, body,
+                                {.is_create = !existing, .superuser = true});
+    auto errors = core::validate_record(*su, rec, !existing);
+    if (!errors.empty()) {
+      std::cerr << "invalid superuser: " << core::to_json(core::field_errors_json(errors)) << "\n";
+      return 2;
+    }
+    rec.values["password"] = auth::hash_password(password);
+    if (existing) {
+      rec.values["tokenKey"] = auth::random_token_key(50);
+      store->update_record(*su, std::string(existing->at("id").as_string()), rec.values);
+      std::cout << "Successfully updated superuser \"" << email << "\"\n";
+    } else {
+      store->insert_record(*su, rec.values);
+      std::cout << "Successfully saved superuser \"" << email << "\"\n";
+    }
+    return 0;
+  } catch (const core::ValidationFailed& e) {
+    std::cerr << "invalid superuser: " << core::to_json(core::field_errors_json(e.errors()))
+              << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "superuser upsert failed: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace plinth::app

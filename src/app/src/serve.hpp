@@ -15,8 +15,13 @@ struct ServeConfig {
   bool access_log = true;
   std::string log_level = "info";
   std::string version;
+  bool durability_full = true;
 };
 
 int run_serve(const ServeConfig& cfg);
+
+// `plinth superuser upsert EMAIL PASSWORD`: creates or updates a superuser.
+int run_superuser_upsert(const std::string& dir, const std::string& email,
+                         const std::string& password);
 
 }  // namespace plinth::app

@@ -29,7 +29,9 @@ bool sodium_ready() {
 
 // libsodium and libxcrypt want C strings; an embedded NUL would silently
 // shorten what they see, so such inputs are refused instead.
-bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+bool has_nul(std::string_view s) {
+  return s.find('\0') != std::string_view::npos;
+}
 
 // Copies the stored PHC string into the fixed-size, NUL-terminated buffer
 // libsodium's argon2id functions read from.

@@ -46,6 +46,23 @@ std::string random_id(std::size_t length) {
   return out;
 }
 
+std::string random_alnum_secure(std::size_t length) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  out.reserve(length);
+  unsigned char buf[64];
+  while (out.size() < length) {
+    secure_random(buf, sizeof(buf));
+    for (unsigned char b : buf) {
+      if (b >= 248) continue;  // 248 = 4 * 62: rejection keeps the choice unbiased
+      out.push_back(kAlphabet[b % 62]);
+      if (out.size() == length) break;
+    }
+  }
+  return out;
+}
+
 std::string random_hex(std::size_t bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(bytes * 2, '0');

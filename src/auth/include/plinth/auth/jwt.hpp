@@ -13,7 +13,7 @@ namespace plinth::auth {
 
 // Tokens longer than this are rejected unparsed. PocketBase tokens are ~250
 // bytes; 8 KiB leaves room for custom claims while bounding work per request.
-inline constexpr std::size_t kMaxTokenBytes = 8 * 1024;
+inline constexpr std::size_t kMaxTokenBytes = std::size_t{8} * 1024;
 
 // RFC 4648 section 5 alphabet without '=' padding.
 std::string base64url_encode(std::string_view data);

@@ -11,6 +11,9 @@
 
 namespace plinth::http {
 
+// PocketBase's default message for a status (e.g. 404 -> "The requested resource wasn't found.").
+std::string_view default_message(int status);
+
 class ApiError : public std::runtime_error {
  public:
   ApiError(int status, std::string message, std::string data_json = "{}")
@@ -18,6 +21,8 @@ class ApiError : public std::runtime_error {
         status_(status),
         message_(std::move(message)),
         data_json_(std::move(data_json)) {}
+
+  explicit ApiError(int status) : ApiError(status, std::string(default_message(status))) {}
 
   int status() const { return status_; }
   const std::string& message() const { return message_; }
@@ -28,9 +33,6 @@ class ApiError : public std::runtime_error {
   std::string message_;
   std::string data_json_;
 };
-
-// PocketBase's default message for a status (e.g. 404 -> "The requested resource wasn't found.").
-std::string_view default_message(int status);
 
 // The JSON envelope text. `data_json` must be a JSON object.
 std::string error_body(int status, std::string_view message, std::string_view data_json = "{}");

@@ -1,0 +1,38 @@
+#pragma once
+// The data API: collections, records and superuser/record password auth,
+// speaking PocketBase's wire format. Handlers call the Store; they never build SQL.
+
+#include <boost/json/object.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "plinth/core/collection.hpp"
+#include "plinth/http/router.hpp"
+#include "plinth/observe/log.hpp"
+#include "plinth/store/store.hpp"
+
+namespace plinth::api {
+
+struct Services {
+  store::Store& store;
+  observe::Logger& logger;
+};
+
+// Who is calling: resolved from the Authorization header (a bad or expired
+// token means a guest, as PocketBase).
+struct AuthContext {
+  std::shared_ptr<const core::Collection> collection;
+  boost::json::object record;
+  bool superuser() const { return collection && collection->name == "_superusers"; }
+  std::string id() const;
+};
+
+std::optional<AuthContext> authenticate(store::Store& store, std::string_view authorization);
+
+// A signed auth token for `record` of auth collection `c` (PocketBase's claims and key).
+std::string issue_auth_token(const core::Collection& c, const boost::json::object& record);
+
+void register_data_routes(http::Router& router, Services& services);
+
+}  // namespace plinth::api

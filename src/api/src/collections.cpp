@@ -1,0 +1,246 @@
+// Collections API (superusers only): list, view, create, delete.
+
+#include <set>
+
+#include "common.hpp"
+#include "plinth/core/datetime.hpp"
+#include "plinth/util/strings.hpp"
+
+namespace plinth::api::detail {
+namespace {
+
+void require_superuser(Services& s, const http::Request& req) {
+  auto auth = request_auth(s, req);
+  if (!auth) throw http::ApiError(401, "The request requires valid record authorization token.");
+  if (!auth->superuser()) throw http::ApiError(403, "The authorized record is not allowed to perform this action.");
+}
+
+json::object error_leaf(std::string code, std::string message) {
+  return {{"code", std::move(code)}, {"message", std::move(message)}};
+}
+
+std::optional<std::string> rule_from(const json::object& body, std::string_view key) {
+  auto* v = body.if_contains(key);
+  if (!v || v->is_null()) return std::nullopt;
+  if (v->is_string()) return std::string(v->get_string());
+  return std::nullopt;
+}
+
+// Builds and validates a new base collection from a create body.
+core::Collection collection_from_body(const json::object& body, const core::Catalog& catalog) {
+  json::object errors;
+  core::Collection c;
+  auto* name = body.if_contains("name");
+  c.name = name && name->is_string() ? std::string(name->get_string()) : std::string();
+  auto* type = body.if_contains("type");
+  c.type = type && type->is_string() ? std::string(type->get_string()) : std::string("base");
+
+  if (c.name.empty()) {
+    errors["name"] = error_leaf("validation_required", "Cannot be blank.");
+  } else if (!core::is_identifier(c.name)) {
+    errors["name"] = error_leaf("validation_match_invalid", "Must be in a valid format.");
+  } else if (util::to_lower(c.name).find("_via_") != std::string::npos) {
+    errors["name"] = error_leaf("validation_found_via", "The value cannot contain \"_via_\".");
+  } else if (catalog.find(c.name)) {
+    errors["name"] = error_leaf("validation_collection_name_exists", "Collection name must be unique (case insensitive).");
+  } else if (c.name.starts_with("_") || util::to_lower(c.name).starts_with("sqlite_")) {
+    errors["name"] = error_leaf("validation_collection_name_invalid",
+                                "The name shouldn't match with an existing internal table.");
+  }
+  if (c.type != "base") {
+    errors["type"] = error_leaf("validation_in_invalid", "Only base collections can be created for now.");
+  }
+
+  json::object field_errors;
+  std::set<std::string> seen;
+  static const std::set<std::string> kReserved{"null", "true", "false", "_rowid_", "collectionid",
+                                               "collectionname", "expand"};
+  if (auto* fs = body.if_contains("fields"); fs && !fs->is_null()) {
+    if (!fs->is_array()) {
+      errors["fields"] = error_leaf("validation_invalid_value", "Invalid value.");
+    } else {
+      std::size_t i = 0;
+      for (const auto& fv : fs->get_array()) {
+        auto idx = std::to_string(i++);
+        if (!fv.is_object()) {
+          field_errors[idx] = error_leaf("validation_invalid_value", "Invalid value.");
+          continue;
+        }
+        json::object raw = fv.get_object();
+        std::string err;
+        auto f = core::Field::from_json(raw, err);
+        if (!f) {
+          auto* n = raw.if_contains("name");
+          bool bad_name = !n || !n->is_string() || !core::is_identifier(n->get_string());
+          field_errors[idx] = json::object{
+              {bad_name ? "name" : "type",
+               bad_name ? error_leaf("validation_match_invalid", "Must be in a valid format.")
+                        : error_leaf("validation_in_invalid", "Must be a valid value.")}};
+          continue;
+        }
+        auto lower = util::to_lower(f->name);
+        if (kReserved.count(lower) || lower.find("_via_") != std::string::npos) {
+          field_errors[idx] = json::object{{"name", error_leaf("validation_not_in_invalid", "Must not be in list.")}};
+          continue;
+        }
+        if (!seen.insert(lower).second) {
+          field_errors[idx] = json::object{
+              {"name", error_leaf("validation_duplicated_field_name", "Duplicated or invalid field name " + f->name)}};
+          continue;
+        }
+        if (f->id.empty()) {
+          f->id = core::default_field_id(core::field_type_name(f->type), f->name);
+          f->raw["id"] = f->id;
+        }
+        for (const char* k : {"hidden", "presentable", "system"}) {
+          if (!f->raw.contains(k)) f->raw[k] = false;
+        }
+        if (f->type != core::FieldType::autodate && !f->raw.contains("required")) f->raw["required"] = false;
+        if (f->name == "id") {
+          if (f->type != core::FieldType::text) {
+            field_errors[idx] = json::object{{"type", error_leaf("validation_invalid_value", "The primary key must be a text field.")}};
+            continue;
+          }
+          f->primary_key = f->system = f->required = true;
+          f->raw["primaryKey"] = true;
+          f->raw["system"] = true;
+          f->raw["required"] = true;
+          if (f->string_option("pattern").empty()) f->raw["pattern"] = "^[a-z0-9]+$";
+        }
+        if (f->type == core::FieldType::password) {
+          field_errors[idx] = json::object{{"type", error_leaf("validation_in_invalid", "Password fields belong to auth collections.")}};
+          continue;
+        }
+        c.fields.push_back(std::move(*f));
+      }
+    }
+  }
+  if (!field_errors.empty()) errors["fields"] = std::move(field_errors);
+
+  if (!c.field("id")) {
+    json::object id{{"autogeneratePattern", "[a-z0-9]{15}"}, {"hidden", false}, {"id", "text3208210256"},
+                    {"max", 15}, {"min", 15}, {"name", "id"}, {"pattern", "^[a-z0-9]+$"}, {"presentable", false},
+                    {"primaryKey", true}, {"required", true}, {"system", true}, {"type", "text"}};
+    std::string err;
+    c.fields.insert(c.fields.begin(), *core::Field::from_json(id, err));
+  }
+
+  json::object index_errors;
+  if (auto* idx = body.if_contains("indexes"); idx && idx->is_array()) {
+    std::size_t i = 0;
+    for (const auto& iv : idx->get_array()) {
+      auto key = std::to_string(i++);
+      if (!iv.is_string()) {
+        index_errors[key] = error_leaf("validation_invalid_index_expression", "Invalid CREATE INDEX expression.");
+        continue;
+      }
+      c.indexes.emplace_back(iv.get_string());
+    }
+  }
+  if (!index_errors.empty()) errors["indexes"] = std::move(index_errors);
+
+  c.list_rule = rule_from(body, "listRule");
+  c.view_rule = rule_from(body, "viewRule");
+  c.create_rule = rule_from(body, "createRule");
+  c.update_rule = rule_from(body, "updateRule");
+  c.delete_rule = rule_from(body, "deleteRule");
+
+  if (!errors.empty()) throw http::ApiError(400, "Failed to create collection.", core::to_json(errors));
+
+  auto* id = body.if_contains("id");
+  c.id = id && id->is_string() && !id->get_string().empty() ? std::string(id->get_string())
+                                                            : core::default_collection_id(c.type, c.name);
+  if (!core::is_identifier(c.id) || catalog.find(c.id)) {
+    throw http::ApiError(400, "Failed to create collection.",
+                         core::to_json(json::object{{"id", error_leaf("validation_invalid_value", "Invalid or duplicated id.")}}));
+  }
+  c.created = c.updated = core::now_datetime();
+  return c;
+}
+
+}  // namespace
+
+void register_collection_routes(http::Router& router, Services& s) {
+  const http::RouteOptions blocking{.blocking = true};
+
+  router.get(
+      "/api/collections",
+      [&s](http::Request& req) {
+        require_superuser(s, req);
+        auto cat = s.store.catalog();
+        json::array items;
+        for (const auto& c : cat->all()) items.push_back(c->to_api_json());
+        auto n = static_cast<std::int64_t>(items.size());
+        json::object out;
+        out["items"] = std::move(items);
+        out["page"] = 1;
+        out["perPage"] = std::max<std::int64_t>(n, 30);
+        out["totalItems"] = n;
+        out["totalPages"] = n > 0 ? 1 : 0;
+        return json_response(200, out);
+      },
+      blocking);
+
+  router.get(
+      "/api/collections/{collection}",
+      [&s](http::Request& req) {
+        require_superuser(s, req);
+        auto c = s.store.catalog()->find(req.param("collection"));
+        if (!c) throw http::ApiError(404);
+        return json_response(200, c->to_api_json());
+      },
+      blocking);
+
+  router.post(
+      "/api/collections",
+      [&s](http::Request& req) {
+        require_superuser(s, req);
+        auto body = parse_body(req);
+        auto c = collection_from_body(body, *s.store.catalog());
+        guard_store("Failed to create collection.", [&] {
+          s.store.create_collection(c);
+          return 0;
+        });
+        auto created = s.store.catalog()->find(c.id);
+        return json_response(200, created ? created->to_api_json() : c.to_api_json());
+      },
+      blocking);
+
+  router.del(
+      "/api/collections/{collection}",
+      [&s](http::Request& req) {
+        require_superuser(s, req);
+        auto cat = s.store.catalog();
+        auto c = cat->find(req.param("collection"));
+        if (!c) throw http::ApiError(404);
+        if (c->system) throw http::ApiError(400, "System collection can't be deleted.");
+        for (const auto& other : cat->all()) {
+          if (other->id == c->id) continue;
+          for (const auto& f : other->fields) {
+            if (f.type == core::FieldType::relation && f.string_option("collectionId") == c->id)
+              throw http::ApiError(400, "The collection is referenced by " + other->name + "." + f.name +
+                                            " and can't be deleted.");
+          }
+        }
+        guard_store("Failed to delete collection.", [&] { return s.store.delete_collection(c->id); });
+        http::Response res;
+        res.status = 204;
+        return res;
+      },
+      blocking);
+}
+
+void register_auth_routes(http::Router& router, Services& s);
+void register_record_routes(http::Router& router, Services& s);
+
+}  // namespace plinth::api::detail
+
+namespace plinth::api {
+
+void register_data_routes(http::Router& router, Services& services) {
+  detail::register_collection_routes(router, services);
+  detail::register_record_routes(router, services);
+  detail::register_auth_routes(router, services);
+}
+
+}  // namespace plinth::api

@@ -1,0 +1,43 @@
+#pragma once
+// Helpers shared by the data handlers (not a public header).
+
+#include <boost/json/object.hpp>
+#include <string>
+
+#include "plinth/api/data.hpp"
+#include "plinth/core/json.hpp"
+#include "plinth/core/record.hpp"
+#include "plinth/http/errors.hpp"
+#include "plinth/http/message.hpp"
+
+namespace plinth::api::detail {
+
+namespace json = boost::json;
+
+http::Response json_response(int status, const json::value& v);
+
+// Parses a JSON or x-www-form-urlencoded body into an object; throws a 400 ApiError.
+json::object parse_body(const http::Request& req);
+
+// Maps store/validation exceptions thrown by `fn` to ApiErrors.
+template <class F>
+auto guard_store(std::string_view failure_message, F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const core::ValidationFailed& e) {
+    throw http::ApiError(400, std::string(failure_message), core::to_json(core::field_errors_json(e.errors())));
+  } catch (const store::StoreError& e) {
+    switch (e.kind()) {
+      case store::StoreError::Kind::bad_request: throw http::ApiError(400, e.what());
+      case store::StoreError::Kind::conflict: throw http::ApiError(409, e.what());
+      case store::StoreError::Kind::unavailable:
+        throw http::ApiError(503, "The database is temporarily unable to take writes.");
+      case store::StoreError::Kind::internal: break;
+    }
+    throw;
+  }
+}
+
+std::optional<AuthContext> request_auth(Services& s, const http::Request& req);
+
+}  // namespace plinth::api::detail

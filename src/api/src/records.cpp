@@ -1,0 +1,254 @@
+// Records CRUD (PocketBase's /api/collections/{collection}/records...).
+
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "common.hpp"
+#include "plinth/auth/password.hpp"
+#include "plinth/auth/secrets.hpp"
+#include "plinth/util/strings.hpp"
+
+namespace plinth::api::detail {
+namespace {
+
+enum class Action { list, view, create, update, del };
+
+std::shared_ptr<const core::Collection> collection_of(Services& s, const http::Request& req) {
+  auto c = s.store.catalog()->find(req.param("collection"));
+  if (!c) throw http::ApiError(404, "Missing collection context.");
+  return c;
+}
+
+const std::optional<std::string>& rule_for(const core::Collection& c, Action a) {
+  switch (a) {
+    case Action::list: return c.list_rule;
+    case Action::view: return c.view_rule;
+    case Action::create: return c.create_rule;
+    case Action::update: return c.update_rule;
+    case Action::del: return c.delete_rule;
+  }
+  return c.list_rule;
+}
+
+// Access decision before the rule language exists for expressions: null rules
+// are superuser-only (403), "" is public, and an expression admits only
+// superusers (fail closed: list -> empty, view/update/delete -> 404, create -> 400).
+enum class Access { allowed, forbidden, hidden };
+
+Access check_access(const core::Collection& c, Action a, const std::optional<AuthContext>& auth) {
+  if (auth && auth->superuser()) return Access::allowed;
+  const auto& rule = rule_for(c, a);
+  if (!rule) return Access::forbidden;
+  if (rule->empty()) return Access::allowed;
+  return Access::hidden;
+}
+
+std::int64_t int_param(const http::Request& req, std::string_view name, std::int64_t fallback) {
+  auto v = req.query_param(name);
+  if (!v || v->empty()) return fallback;
+  std::int64_t out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size()) {
+    throw http::ApiError(400, "Invalid \"" + std::string(name) + "\" query parameter.");
+  }
+  return out;
+}
+
+bool bool_param(const http::Request& req, std::string_view name) {
+  auto v = req.query_param(name);
+  if (!v || v->empty()) return false;
+  static const std::set<std::string> kTrue{"1", "t", "T", "TRUE", "true", "True"};
+  static const std::set<std::string> kFalse{"0", "f", "F", "FALSE", "false", "False"};
+  if (kTrue.count(*v)) return true;
+  if (kFalse.count(*v)) return false;
+  throw http::ApiError(400, "Invalid \"" + std::string(name) + "\" query parameter.");
+}
+
+std::vector<store::SortTerm> parse_sort(const http::Request& req) {
+  std::vector<store::SortTerm> out;
+  auto v = req.query_param("sort");
+  if (!v || v->empty()) return out;
+  for (auto part : util::split(*v, ',')) {
+    auto t = util::trim(part);
+    if (t.empty()) continue;
+    store::SortTerm term;
+    if (t.front() == '-' || t.front() == '+') {
+      term.desc = t.front() == '-';
+      t.remove_prefix(1);
+    }
+    if (t.size() > 255) throw http::ApiError(400, "Invalid sort expression.");
+    term.field = std::string(t);
+    out.push_back(std::move(term));
+    if (out.size() > 8) throw http::ApiError(400, "Too many sort expressions (at most 8).");
+  }
+  return out;
+}
+
+// `fields=a,b` keeps only those keys (a `*` keeps everything).
+json::object pick_fields(json::object o, const std::optional<std::string>& fields) {
+  if (!fields || fields->empty()) return o;
+  std::set<std::string> keep;
+  for (auto part : util::split(*fields, ',')) {
+    auto t = util::trim(part);
+    auto colon = t.find(':');
+    if (colon != std::string_view::npos) t = t.substr(0, colon);
+    if (t == "*") return o;
+    keep.insert(std::string(t));
+  }
+  json::object out;
+  for (const auto& kv : o) {
+    if (keep.count(std::string(kv.key()))) out.emplace(kv.key(), kv.value());
+  }
+  return out;
+}
+
+core::ViewOptions view_options(const std::optional<AuthContext>& auth, const core::Collection& c,
+                               const json::object& rec) {
+  core::ViewOptions v;
+  v.show_hidden = auth && auth->superuser();
+  auto* id = rec.if_contains("id");
+  bool owner = auth && auth->collection->id == c.id && id && id->is_string() && id->get_string() == auth->id();
+  v.show_email = v.show_hidden || owner;
+  return v;
+}
+
+}  // namespace
+
+void register_record_routes(http::Router& router, Services& s) {
+  const http::RouteOptions blocking{.blocking = true};
+
+  router.get(
+      "/api/collections/{collection}/records",
+      [&s](http::Request& req) {
+        auto c = collection_of(s, req);
+        auto auth = request_auth(s, req);
+        auto access = check_access(*c, Action::list, auth);
+        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        store::ListQuery q;
+        q.page = std::max<std::int64_t>(1, int_param(req, "page", 1));
+        q.per_page = int_param(req, "perPage", 30);
+        if (q.per_page <= 0) q.per_page = 30;
+        if (q.per_page > 1000) q.per_page = 1000;
+        q.skip_total = bool_param(req, "skipTotal");
+        q.sort = parse_sort(req);
+        if (auto f = req.query_param("filter"); f && !f->empty()) {
+          throw http::ApiError(400, "Filtering is not supported yet.");
+        }
+        if (c->is_view()) throw http::ApiError(400, "View collections are not supported yet.");
+        store::ListResult r;
+        if (access == Access::allowed) {
+          r = guard_store("Something went wrong while processing your request.",
+                          [&] { return s.store.list_records(*c, q); });
+        } else {
+          r.total_items = q.skip_total ? -1 : 0;
+        }
+        auto fields = req.query_param("fields");
+        json::array items;
+        for (const auto& rec : r.items) {
+          items.push_back(pick_fields(core::record_to_api(*c, rec, view_options(auth, *c, rec)), fields));
+        }
+        json::object out;
+        out["items"] = std::move(items);
+        out["page"] = q.page;
+        out["perPage"] = q.per_page;
+        out["totalItems"] = r.total_items;
+        out["totalPages"] = r.total_items < 0 ? -1 : (r.total_items + q.per_page - 1) / q.per_page;
+        return json_response(200, out);
+      },
+      blocking);
+
+  router.get(
+      "/api/collections/{collection}/records/{id}",
+      [&s](http::Request& req) {
+        auto c = collection_of(s, req);
+        auto auth = request_auth(s, req);
+        auto access = check_access(*c, Action::view, auth);
+        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        if (access == Access::hidden || c->is_view()) throw http::ApiError(404);
+        auto rec = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
+        if (!rec) throw http::ApiError(404);
+        return json_response(200, pick_fields(core::record_to_api(*c, *rec, view_options(auth, *c, *rec)),
+                                              req.query_param("fields")));
+      },
+      blocking);
+
+  router.post(
+      "/api/collections/{collection}/records",
+      [&s](http::Request& req) {
+        auto c = collection_of(s, req);
+        if (c->is_view()) throw http::ApiError(400, "Unsupported collection type.");
+        auto auth = request_auth(s, req);
+        auto access = check_access(*c, Action::create, auth);
+        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        if (access == Access::hidden) throw http::ApiError(400, "Failed to create record.");
+        auto body = parse_body(req);
+        auto rec = core::apply_body(*c, nullptr, body, {.is_create = true, .superuser = auth && auth->superuser()});
+        auto errors = core::validate_record(*c, rec, true);
+        if (!errors.empty()) {
+          throw http::ApiError(400, "Failed to create record.", core::to_json(core::field_errors_json(errors)));
+        }
+        for (const auto& [field, plain] : rec.new_passwords) rec.values[field] = auth::hash_password(plain);
+        guard_store("Failed to create record.", [&] {
+          s.store.insert_record(*c, rec.values);
+          return 0;
+        });
+        return json_response(200, pick_fields(core::record_to_api(*c, rec.values, view_options(auth, *c, rec.values)),
+                                              req.query_param("fields")));
+      },
+      blocking);
+
+  router.patch(
+      "/api/collections/{collection}/records/{id}",
+      [&s](http::Request& req) {
+        auto c = collection_of(s, req);
+        if (c->is_view()) throw http::ApiError(400, "Unsupported collection type.");
+        auto auth = request_auth(s, req);
+        auto access = check_access(*c, Action::update, auth);
+        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        if (access == Access::hidden) throw http::ApiError(404);
+        auto existing = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
+        if (!existing) throw http::ApiError(404);
+        auto body = parse_body(req);
+        auto rec = core::apply_body(*c, &*existing, body, {.is_create = false, .superuser = auth && auth->superuser()});
+        auto errors = core::validate_record(*c, rec, false);
+        if (!errors.empty()) {
+          throw http::ApiError(400, "Failed to update record.", core::to_json(core::field_errors_json(errors)));
+        }
+        for (const auto& [field, plain] : rec.new_passwords) rec.values[field] = auth::hash_password(plain);
+        if (c->is_auth() && rec.new_passwords.count("password")) {
+          rec.values["tokenKey"] = auth::random_token_key(50);
+        }
+        bool found = guard_store("Failed to update record.",
+                                 [&] { return s.store.update_record(*c, req.param("id"), rec.values); });
+        if (!found) throw http::ApiError(404);
+        return json_response(200, pick_fields(core::record_to_api(*c, rec.values, view_options(auth, *c, rec.values)),
+                                              req.query_param("fields")));
+      },
+      blocking);
+
+  router.del(
+      "/api/collections/{collection}/records/{id}",
+      [&s](http::Request& req) {
+        auto c = collection_of(s, req);
+        if (c->is_view()) throw http::ApiError(400, "Unsupported collection type.");
+        auto auth = request_auth(s, req);
+        auto access = check_access(*c, Action::del, auth);
+        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        if (access == Access::hidden) throw http::ApiError(404);
+        if (c->name == "_superusers") {
+          auto all = guard_store("", [&] { return s.store.list_records(*c, {.page = 1, .per_page = 2}); });
+          if (all.total_items <= 1) throw http::ApiError(400, "You can't delete the only existing superuser.");
+        }
+        bool found = guard_store("Failed to delete record. Make sure that the record is not part of a required "
+                                 "relation reference.",
+                                 [&] { return s.store.delete_record(*c, req.param("id")); });
+        if (!found) throw http::ApiError(404);
+        http::Response res;
+        res.status = 204;
+        return res;
+      },
+      blocking);
+}
+
+}  // namespace plinth::api::detail

@@ -1,0 +1,28 @@
+#pragma once
+// JSON text the way PocketBase writes it (Go's encoding/json): numbers without
+// exponent between 1e-6 and 1e21, integral floats without ".0", and <, >, &
+// escaped as \u003c \u003e \u0026. Object keys keep their order; callers that
+// need PocketBase's sorted record keys sort first (sorted_copy).
+
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace plinth::core {
+
+namespace json = boost::json;
+
+void write_json(std::string& out, const json::value& v);
+std::string to_json(const json::value& v);
+
+// A copy of `o` with keys sorted by byte value (as Go marshals a map).
+json::object sorted_copy(const json::object& o);
+
+// Parses JSON text; nullopt when invalid. Depth and size are bounded.
+std::optional<json::value> parse_json(std::string_view text);
+
+// Go-style float formatting used by write_json.
+void append_number(std::string& out, double d);
+
+}  // namespace plinth::core

@@ -1,0 +1,66 @@
+#pragma once
+// Records: applying a request body to a record (PocketBase's normalisation and
+// `field+` / `+field` / `field-` modifiers), validating the result with
+// PocketBase's error codes, and the API view of a record.
+
+#include <boost/json/object.hpp>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "plinth/core/collection.hpp"
+
+namespace plinth::core {
+
+struct FieldError {
+  std::string code;
+  std::string message;
+  json::object params;
+};
+using FieldErrors = std::map<std::string, FieldError>;
+
+// {"field":{"code":"...","message":"...","params":{...}}, ...}
+json::object field_errors_json(const FieldErrors& errors);
+
+// A write refused for field-level reasons; the API answers 400 with `errors` as data.
+class ValidationFailed : public std::runtime_error {
+ public:
+  ValidationFailed(std::string message, FieldErrors errors)
+      : std::runtime_error(message), errors_(std::move(errors)) {}
+  const FieldErrors& errors() const { return errors_; }
+
+ private:
+  FieldErrors errors_;
+};
+
+struct ApplyOptions {
+  bool is_create = true;
+  bool superuser = false;  // may set hidden fields and `verified`
+};
+
+struct PreparedRecord {
+  json::object values;                                 // field name -> normalised value
+  std::map<std::string, std::string> new_passwords;    // password field -> new plain text
+  FieldErrors errors;                                  // malformed inputs found while applying
+};
+
+// Starts from `existing` (update) or the collection's zero values (create),
+// applies `body`, generates the id and sets autodates.
+PreparedRecord apply_body(const Collection& c, const json::object* existing,
+                          const json::object& body, const ApplyOptions& opts);
+
+// Field-level validation of prepared values (relation targets are checked by the store).
+FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool is_create);
+
+struct ViewOptions {
+  bool show_hidden = false;  // superusers see hidden fields
+  bool show_email = false;   // owner / superuser see auth emails regardless of emailVisibility
+};
+// The API JSON of a record: keys sorted, collectionId/collectionName added,
+// password/tokenKey never present.
+json::object record_to_api(const Collection& c, const json::object& values, const ViewOptions& opts);
+
+// Number of Unicode code points in UTF-8 text.
+std::size_t utf8_length(std::string_view s);
+
+}  // namespace plinth::core

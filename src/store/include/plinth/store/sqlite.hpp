@@ -1,0 +1,80 @@
+#pragma once
+// Thin RAII wrappers over the SQLite C API: a connection and a prepared
+// statement with bound parameters. Errors throw SqliteError (the store maps
+// them to typed results before they reach the API).
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace plinth::store {
+
+class SqliteError : public std::runtime_error {
+ public:
+  SqliteError(int code, int extended, std::string msg)
+      : std::runtime_error(std::move(msg)), code_(code), extended_(extended) {}
+  int code() const { return code_; }
+  int extended_code() const { return extended_; }
+
+ private:
+  int code_;
+  int extended_;
+};
+
+class Db {
+ public:
+  Db() = default;
+  // Opens (creating when `create`) the database file.
+  Db(const std::string& path, bool create, bool readonly);
+  ~Db();
+  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db& operator=(Db&& o) noexcept;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  sqlite3* handle() const { return db_; }
+  void exec(std::string_view sql);
+  std::int64_t changes() const;
+  [[noreturn]] void throw_error(std::string_view context) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class Stmt {
+ public:
+  Stmt(const Db& db, std::string_view sql);
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  // 1-based parameter index.
+  Stmt& bind(int i, std::string_view text);
+  Stmt& bind(int i, double v);
+  Stmt& bind(int i, std::int64_t v);
+  Stmt& bind_null(int i);
+
+  // True while a row is available.
+  bool step();
+  void reset();
+
+  int column_count() const;
+  std::string_view column_name(int i) const;
+  bool is_null(int i) const;
+  std::string text(int i) const;
+  std::optional<std::string> text_or_null(int i) const;
+  double real(int i) const;
+  std::int64_t integer(int i) const;
+  int column_type(int i) const;  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL
+
+ private:
+  const Db& db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+}  // namespace plinth::store

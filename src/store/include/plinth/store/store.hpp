@@ -1,0 +1,92 @@
+#pragma once
+// The Store: collections (as an immutable Catalog snapshot) and record CRUD.
+// Writes go through one writer thread with group commit; reads use a pool of
+// read connections. Callers are worker-pool threads, never I/O threads.
+//
+// Field-level failures (unique values, missing relation targets) throw
+// core::ValidationFailed; anything else throws StoreError.
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plinth/core/collection.hpp"
+
+namespace plinth::store {
+
+namespace json = boost::json;
+
+class StoreError : public std::runtime_error {
+ public:
+  enum class Kind { bad_request, conflict, unavailable, internal };
+  StoreError(Kind kind, std::string msg) : std::runtime_error(std::move(msg)), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+enum class Durability { full, normal };
+
+struct StoreOptions {
+  std::string dir = "plinth_data";
+  Durability durability = Durability::full;
+  unsigned readers = 4;
+  std::size_t max_batch = 256;  // operations per group commit
+};
+
+struct SortTerm {
+  std::string field;  // a field name, "@random" or "@rowid"
+  bool desc = false;
+};
+
+struct ListQuery {
+  std::int64_t page = 1;
+  std::int64_t per_page = 30;
+  std::vector<SortTerm> sort;
+  bool skip_total = false;
+};
+
+struct ListResult {
+  std::vector<json::object> items;  // field values by name
+  std::int64_t total_items = -1;
+};
+
+struct WriteStats {
+  std::uint64_t operations = 0;
+  std::uint64_t commits = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual std::shared_ptr<const core::Catalog> catalog() const = 0;
+
+  virtual ListResult list_records(const core::Collection& c, const ListQuery& q) = 0;
+  virtual std::optional<json::object> get_record(const core::Collection& c, std::string_view id) = 0;
+  virtual std::optional<json::object> find_record_by(const core::Collection& c, std::string_view field,
+                                                     std::string_view value) = 0;
+
+  virtual void insert_record(const core::Collection& c, const json::object& values) = 0;
+  // False when no such record.
+  virtual bool update_record(const core::Collection& c, std::string_view id, const json::object& values) = 0;
+  // Applies relation cascades; false when no such record.
+  virtual bool delete_record(const core::Collection& c, std::string_view id) = 0;
+
+  // DDL + `_collections` row in one transaction; the catalog is refreshed on success.
+  virtual void create_collection(const core::Collection& c) = 0;
+  virtual bool delete_collection(std::string_view id) = 0;
+
+  virtual WriteStats write_stats() const = 0;
+};
+
+// Opens (creating and migrating when needed) `<dir>/data.db` and `<dir>/auxiliary.db`.
+std::unique_ptr<Store> open_sqlite_store(const StoreOptions& options);
+
+}  // namespace plinth::store

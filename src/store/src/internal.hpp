@@ -1,0 +1,53 @@
+#pragma once
+// Store internals shared by its translation units: SQL builders and row codecs.
+
+#include <boost/json/object.hpp>
+#include <memory>
+#include <string>
+
+#include "plinth/core/collection.hpp"
+#include "plinth/store/sqlite.hpp"
+#include "plinth/store/store.hpp"
+
+namespace plinth::store::detail {
+
+// Schema -------------------------------------------------------------------
+
+// Creates the system tables, system collections and default settings in a
+// fresh data.db; records every applied step in `_migrations`. Idempotent.
+void migrate_data_db(Db& db);
+void migrate_aux_db(Db& db);
+std::shared_ptr<const core::Catalog> load_catalog(const Db& db);
+
+// CREATE TABLE for a collection (columns sorted by name) plus its indexes.
+void create_collection_table(Db& db, const core::Collection& c);
+void insert_collection_row(Db& db, const core::Collection& c);
+
+struct IndexDef {
+  bool unique = false;
+  std::string name;
+  std::vector<std::string> columns;  // identifiers, optionally followed by " COLLATE NOCASE" / " DESC"
+  std::string where;                 // only for trusted (system) definitions
+};
+// Parses "CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table (cols) [WHERE expr]";
+// nullopt when it is not that shape or names are not identifiers.
+std::optional<IndexDef> parse_index(std::string_view sql);
+std::string build_index_sql(const IndexDef& idx, std::string_view table);
+
+// Records ------------------------------------------------------------------
+
+json::value value_from_db(const core::Field& f, const Stmt& st, int col);
+void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v);
+std::string select_columns(const core::Collection& c);
+
+json::object read_row(const core::Collection& c, const Stmt& st);
+std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id);
+ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q);
+std::optional<json::object> find_record_by(const Db& db, const core::Collection& c, std::string_view field,
+                                           std::string_view value);
+void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c, const json::object& values);
+bool update_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id,
+                   const json::object& values);
+bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id, int depth);
+
+}  // namespace plinth::store::detail

@@ -1,0 +1,349 @@
+#include <sqlite3.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "internal.hpp"
+#include "plinth/core/datetime.hpp"
+#include "plinth/core/json.hpp"
+#include "plinth/core/record.hpp"
+
+namespace plinth::store::detail {
+namespace {
+
+using core::FieldType;
+
+std::vector<std::string> parse_list(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.find('[') != std::string::npos) {
+    if (auto v = core::parse_json(text); v && v->is_array()) {
+      for (const auto& e : v->get_array()) {
+        if (e.is_string() && !e.get_string().empty()) out.emplace_back(e.get_string());
+      }
+      return out;
+    }
+  }
+  if (!text.empty()) out.push_back(text);
+  return out;
+}
+
+std::string where_id() { return " WHERE `id` = ?"; }
+
+}  // namespace
+
+json::value value_from_db(const core::Field& f, const Stmt& st, int col) {
+  switch (f.type) {
+    case FieldType::number: {
+      if (st.is_null(col)) return 0;
+      if (st.column_type(col) == SQLITE_TEXT) {
+        auto t = st.text(col);
+        char* end = nullptr;
+        double d = std::strtod(t.c_str(), &end);
+        return std::isfinite(d) ? json::value(d) : json::value(0);
+      }
+      return json::value(st.real(col));
+    }
+    case FieldType::boolean: {
+      if (st.is_null(col)) return false;
+      if (st.column_type(col) == SQLITE_TEXT) {
+        auto t = st.text(col);
+        return t == "1" || t == "true" || t == "t" || t == "TRUE" || t == "True" || t == "T";
+      }
+      return st.integer(col) != 0;
+    }
+    case FieldType::json: {
+      if (st.is_null(col)) return nullptr;
+      auto t = st.text(col);
+      if (t.empty()) return nullptr;
+      if (auto v = core::parse_json(t)) return *v;
+      return json::value(t);
+    }
+    case FieldType::geo_point: {
+      if (!st.is_null(col)) {
+        if (auto v = core::parse_json(st.text(col)); v && v->is_object()) {
+          auto* lon = v->get_object().if_contains("lon");
+          auto* lat = v->get_object().if_contains("lat");
+          auto num = [](const json::value* x) {
+            if (!x) return 0.0;
+            if (x->is_double()) return x->get_double();
+            if (x->is_int64()) return static_cast<double>(x->get_int64());
+            return 0.0;
+          };
+          return json::object{{"lon", num(lon)}, {"lat", num(lat)}};
+        }
+      }
+      return json::object{{"lon", 0}, {"lat", 0}};
+    }
+    case FieldType::select:
+    case FieldType::relation:
+    case FieldType::file: {
+      auto items = parse_list(st.is_null(col) ? std::string() : st.text(col));
+      if (f.is_multi()) {
+        json::array a;
+        for (auto& s : items) a.push_back(json::value(s));
+        return a;
+      }
+      return items.empty() ? json::value("") : json::value(items.back());
+    }
+    case FieldType::date:
+    case FieldType::autodate: {
+      if (st.is_null(col)) return "";
+      auto t = st.text(col);
+      return json::value(core::normalize_datetime(t));
+    }
+    default:
+      if (st.is_null(col)) return "";
+      return json::value(st.text(col));
+  }
+}
+
+void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v) {
+  switch (f.type) {
+    case FieldType::number: {
+      double d = v.is_double() ? v.get_double()
+                 : v.is_int64() ? static_cast<double>(v.get_int64())
+                 : v.is_uint64() ? static_cast<double>(v.get_uint64())
+                                 : 0.0;
+      st.bind(idx, d);
+      return;
+    }
+    case FieldType::boolean: st.bind(idx, static_cast<std::int64_t>(v.is_bool() && v.get_bool())); return;
+    case FieldType::json:
+      if (v.is_null()) st.bind_null(idx);
+      else st.bind(idx, core::to_json(v));
+      return;
+    case FieldType::geo_point: st.bind(idx, core::to_json(v)); return;
+    case FieldType::select:
+    case FieldType::relation:
+    case FieldType::file:
+      if (f.is_multi()) st.bind(idx, v.is_array() ? core::to_json(v) : std::string("[]"));
+      else st.bind(idx, v.is_string() ? std::string(v.get_string()) : std::string());
+      return;
+    default: st.bind(idx, v.is_string() ? std::string(v.get_string()) : std::string()); return;
+  }
+}
+
+std::string select_columns(const core::Collection& c) {
+  std::string cols;
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    if (i) cols += ", ";
+    cols += core::quote_identifier(c.fields[i].name);
+  }
+  return cols;
+}
+
+json::object read_row(const core::Collection& c, const Stmt& st) {
+  json::object o;
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    o[c.fields[i].name] = value_from_db(c.fields[i], st, static_cast<int>(i));
+  }
+  return o;
+}
+
+std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id) {
+  Stmt st(db, "SELECT " + select_columns(c) + " FROM " + core::quote_identifier(c.name) + where_id());
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return read_row(c, st);
+}
+
+std::optional<json::object> find_record_by(const Db& db, const core::Collection& c, std::string_view field,
+                                           std::string_view value) {
+  if (!c.field(field)) return std::nullopt;
+  Stmt st(db, "SELECT " + select_columns(c) + " FROM " + core::quote_identifier(c.name) + " WHERE " +
+                  core::quote_identifier(field) + " = ? COLLATE NOCASE LIMIT 1");
+  st.bind(1, value);
+  if (!st.step()) return std::nullopt;
+  return read_row(c, st);
+}
+
+ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q) {
+  std::string table = core::quote_identifier(c.name);
+  std::string order;
+  for (const auto& s : q.sort) {
+    std::string term;
+    if (s.field == "@random") term = "RANDOM()";
+    else if (s.field == "@rowid") term = table + "._rowid_";
+    else if (c.field(s.field)) term = table + "." + core::quote_identifier(s.field);
+    else throw StoreError(StoreError::Kind::bad_request, "invalid sort field \"" + s.field + "\"");
+    if (s.field != "@random") term += s.desc ? " DESC" : " ASC";
+    order += order.empty() ? " ORDER BY " : ", ";
+    order += term;
+  }
+  ListResult r;
+  Stmt st(db, "SELECT " + select_columns(c) + " FROM " + table + order + " LIMIT ? OFFSET ?");
+  st.bind(1, q.per_page).bind(2, (q.page - 1) * q.per_page);
+  while (st.step()) r.items.push_back(read_row(c, st));
+  if (!q.skip_total) {
+    Stmt cnt(db, "SELECT COUNT(*) FROM " + table);
+    cnt.step();
+    r.total_items = cnt.integer(0);
+  }
+  return r;
+}
+
+namespace {
+
+// "UNIQUE constraint failed: demo.title" -> field errors, else nullopt.
+std::optional<core::FieldErrors> unique_violation(const SqliteError& e, const core::Collection& c) {
+  if (e.extended_code() != SQLITE_CONSTRAINT_UNIQUE && e.extended_code() != SQLITE_CONSTRAINT_PRIMARYKEY)
+    return std::nullopt;
+  std::string msg = e.what();
+  core::FieldErrors errors;
+  auto pos = msg.find("failed: ");
+  std::string list = pos == std::string::npos ? std::string() : msg.substr(pos + 8);
+  std::size_t start = 0;
+  while (start < list.size()) {
+    auto comma = list.find(", ", start);
+    std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto dot = item.rfind('.');
+    std::string col = dot == std::string::npos ? item : item.substr(dot + 1);
+    if (c.field(col)) errors[col] = core::FieldError{"validation_not_unique", "Value must be unique.", {}};
+    if (comma == std::string::npos) break;
+    start = comma + 2;
+  }
+  return errors;
+}
+
+void check_relations(const Db& db, const core::Catalog& cat, const core::Collection& c, const json::object& values) {
+  core::FieldErrors errors;
+  for (const auto& f : c.fields) {
+    if (f.type != FieldType::relation) continue;
+    auto* v = values.if_contains(f.name);
+    if (!v) continue;
+    std::vector<std::string> ids;
+    if (v->is_string() && !v->get_string().empty()) ids.emplace_back(v->get_string());
+    if (v->is_array()) {
+      for (const auto& e : v->get_array()) {
+        if (e.is_string()) ids.emplace_back(e.get_string());
+      }
+    }
+    if (ids.empty()) continue;
+    auto target = cat.find(f.string_option("collectionId"));
+    if (!target) {
+      errors[f.name] = {"validation_missing_rel_collection", "The relation collection doesn't exist.", {}};
+      continue;
+    }
+    std::string sql = "SELECT COUNT(*) FROM " + core::quote_identifier(target->name) + " WHERE `id` IN (";
+    for (std::size_t i = 0; i < ids.size(); ++i) sql += i ? ",?" : "?";
+    sql += ")";
+    Stmt st(db, sql);
+    for (std::size_t i = 0; i < ids.size(); ++i) st.bind(static_cast<int>(i + 1), ids[i]);
+    st.step();
+    if (st.integer(0) != static_cast<std::int64_t>(ids.size())) {
+      errors[f.name] = {"validation_missing_rel_records",
+                        "Failed to find all relation records with the provided ids.", {}};
+    }
+  }
+  if (!errors.empty()) throw core::ValidationFailed("Failed to save record.", std::move(errors));
+}
+
+}  // namespace
+
+void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c, const json::object& values) {
+  check_relations(db, cat, c, values);
+  std::string cols, marks;
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    if (i) {
+      cols += ", ";
+      marks += ", ";
+    }
+    cols += core::quote_identifier(c.fields[i].name);
+    marks += "?";
+  }
+  Stmt st(db, "INSERT INTO " + core::quote_identifier(c.name) + " (" + cols + ") VALUES (" + marks + ")");
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    const auto& f = c.fields[i];
+    auto* v = values.if_contains(f.name);
+    bind_value(st, static_cast<int>(i + 1), f, v ? *v : f.zero_value());
+  }
+  try {
+    st.step();
+  } catch (const SqliteError& e) {
+    if (auto errs = unique_violation(e, c)) throw core::ValidationFailed("Failed to create record.", std::move(*errs));
+    throw;
+  }
+}
+
+bool update_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id,
+                   const json::object& values) {
+  check_relations(db, cat, c, values);
+  std::string sets;
+  int n = 0;
+  for (const auto& f : c.fields) {
+    if (f.primary_key) continue;
+    if (n++) sets += ", ";
+    sets += core::quote_identifier(f.name) + " = ?";
+  }
+  Stmt st(db, "UPDATE " + core::quote_identifier(c.name) + " SET " + sets + where_id());
+  int i = 1;
+  for (const auto& f : c.fields) {
+    if (f.primary_key) continue;
+    auto* v = values.if_contains(f.name);
+    bind_value(st, i++, f, v ? *v : f.zero_value());
+  }
+  st.bind(i, id);
+  try {
+    st.step();
+  } catch (const SqliteError& e) {
+    if (auto errs = unique_violation(e, c)) throw core::ValidationFailed("Failed to update record.", std::move(*errs));
+    throw;
+  }
+  return db.changes() > 0;
+}
+
+bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id, int depth) {
+  if (depth > 32) throw StoreError(StoreError::Kind::bad_request, "relation cascade is too deep");
+  // References from relation fields pointing at this collection.
+  for (const auto& other : cat.all()) {
+    if (other->is_view()) continue;
+    for (const auto& f : other->fields) {
+      if (f.type != FieldType::relation || f.string_option("collectionId") != c.id) continue;
+      std::string table = core::quote_identifier(other->name);
+      std::string col = core::quote_identifier(f.name);
+      std::string cond = f.is_multi() ? "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(" + col + ") THEN " +
+                                            col + " ELSE '[]' END) WHERE value = ?)"
+                                      : col + " = ?";
+      Stmt refs(db, "SELECT `id` FROM " + table + " WHERE " + cond);
+      refs.bind(1, id);
+      std::vector<std::string> ref_ids;
+      while (refs.step()) ref_ids.push_back(refs.text(0));
+      for (const auto& rid : ref_ids) {
+        if (other->id == c.id && rid == id) continue;
+        if (f.bool_option("cascadeDelete")) {
+          delete_record(db, cat, *other, rid, depth + 1);
+          continue;
+        }
+        auto rec = get_record(db, *other, rid);
+        if (!rec) continue;
+        json::value& v = (*rec)[f.name];
+        bool now_empty = true;
+        if (v.is_array()) {
+          json::array kept;
+          for (const auto& e : v.get_array()) {
+            if (!(e.is_string() && e.get_string() == id)) kept.push_back(e);
+          }
+          now_empty = kept.empty();
+          v = std::move(kept);
+        } else {
+          v = "";
+        }
+        if (f.required && now_empty) {
+          throw StoreError(StoreError::Kind::bad_request,
+                           "The record cannot be deleted because it is part of a required reference in "
+                           "another record.");
+        }
+        Stmt upd(db, "UPDATE " + table + " SET " + col + " = ? WHERE `id` = ?");
+        bind_value(upd, 1, f, v);
+        upd.bind(2, rid);
+        upd.step();
+      }
+    }
+  }
+  Stmt st(db, "DELETE FROM " + core::quote_identifier(c.name) + where_id());
+  st.bind(1, id);
+  st.step();
+  return db.changes() > 0;
+}
+
+}  // namespace plinth::store::detail

@@ -1,0 +1,293 @@
+// SqliteStore: one writer thread doing group commit, a pool of readers.
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "internal.hpp"
+#include "plinth/core/record.hpp"
+
+namespace plinth::store {
+namespace {
+
+using detail::load_catalog;
+
+void configure(Db& db, Durability d) {
+  db.exec("PRAGMA busy_timeout = 10000");
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA journal_size_limit = 200000000");
+  db.exec(d == Durability::full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA temp_store = MEMORY");
+  db.exec("PRAGMA cache_size = -32000");
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const StoreOptions& opt) : opt_(opt) {
+    std::filesystem::create_directories(opt.dir);
+    std::string data = (std::filesystem::path(opt.dir) / "data.db").string();
+    writer_db_ = Db(data, true, false);
+    configure(writer_db_, opt.durability);
+    detail::migrate_data_db(writer_db_);
+    {
+      Db aux((std::filesystem::path(opt.dir) / "auxiliary.db").string(), true, false);
+      configure(aux, opt.durability);
+      detail::migrate_aux_db(aux);
+    }
+    catalog_ = load_catalog(writer_db_);
+    for (unsigned i = 0; i < std::max(1U, opt.readers); ++i) {
+      Db r(data, false, false);
+      r.exec("PRAGMA busy_timeout = 10000");
+      r.exec("PRAGMA query_only = 1");
+      readers_.push_back(std::move(r));
+      free_readers_.push_back(&readers_.back());
+    }
+    writer_ = std::thread([this] { writer_loop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+  }
+
+  std::shared_ptr<const core::Catalog> catalog() const override {
+    std::lock_guard lock(catalog_mu_);
+    return catalog_;
+  }
+
+  ListResult list_records(const core::Collection& c, const ListQuery& q) override {
+    return read([&](const Db& db) { return detail::list_records(db, c, q); });
+  }
+
+  std::optional<json::object> get_record(const core::Collection& c, std::string_view id) override {
+    return read([&](const Db& db) { return detail::get_record(db, c, id); });
+  }
+
+  std::optional<json::object> find_record_by(const core::Collection& c, std::string_view field,
+                                             std::string_view value) override {
+    return read([&](const Db& db) { return detail::find_record_by(db, c, field, value); });
+  }
+
+  void insert_record(const core::Collection& c, const json::object& values) override {
+    auto cat = catalog();
+    write([&](Db& db) { detail::insert_record(db, *cat, c, values); });
+  }
+
+  bool update_record(const core::Collection& c, std::string_view id, const json::object& values) override {
+    auto cat = catalog();
+    bool found = false;
+    write([&](Db& db) { found = detail::update_record(db, *cat, c, id, values); });
+    return found;
+  }
+
+  bool delete_record(const core::Collection& c, std::string_view id) override {
+    auto cat = catalog();
+    bool found = false;
+    write([&](Db& db) { found = detail::delete_record(db, *cat, c, id, 0); });
+    return found;
+  }
+
+  void create_collection(const core::Collection& c) override {
+    write([&](Db& db) {
+      detail::create_collection_table(db, c);
+      detail::insert_collection_row(db, c);
+    });
+    reload_catalog();
+  }
+
+  bool delete_collection(std::string_view id) override {
+    auto cat = catalog();
+    auto c = cat->find(id);
+    if (!c || c->id != id) return false;
+    write([&](Db& db) {
+      db.exec("DROP TABLE IF EXISTS " + core::quote_identifier(c->name));
+      Stmt st(db, "DELETE FROM `_collections` WHERE `id` = ?");
+      st.bind(1, c->id);
+      st.step();
+    });
+    reload_catalog();
+    return true;
+  }
+
+  WriteStats write_stats() const override {
+    std::lock_guard lock(queue_mu_);
+    return stats_;
+  }
+
+ private:
+  struct Op {
+    std::function<void(Db&)> fn;
+    std::promise<void> done;
+  };
+
+  template <class F>
+  auto read(F&& f) -> decltype(f(std::declval<const Db&>())) {
+    const Db* db = nullptr;
+    {
+      std::unique_lock lock(readers_mu_);
+      readers_cv_.wait(lock, [&] { return !free_readers_.empty(); });
+      db = free_readers_.back();
+      free_readers_.pop_back();
+    }
+    struct Return {
+      SqliteStore* s;
+      const Db* db;
+      ~Return() {
+        {
+          std::lock_guard lock(s->readers_mu_);
+          s->free_readers_.push_back(db);
+        }
+        s->readers_cv_.notify_one();
+      }
+    } ret{this, db};
+    try {
+      return f(*db);
+    } catch (const SqliteError& e) {
+      throw StoreError(StoreError::Kind::internal, e.what());
+    }
+  }
+
+  // Runs `fn` inside its own SAVEPOINT in the next group commit; blocks until
+  // the transaction holding it committed (or rethrows what `fn` threw).
+  void write(std::function<void(Db&)> fn) {
+    Op op{std::move(fn), {}};
+    auto fut = op.done.get_future();
+    {
+      std::lock_guard lock(queue_mu_);
+      if (failed_) throw StoreError(StoreError::Kind::unavailable, "the database is refusing writes after a failed commit");
+      queue_.push_back(&op);
+    }
+    queue_cv_.notify_one();
+    fut.get();
+  }
+
+  void writer_loop() {
+    for (;;) {
+      std::vector<Op*> batch;
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() && stopping_) return;
+        while (!queue_.empty() && batch.size() < opt_.max_batch) {
+          batch.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      run_batch(batch);
+    }
+  }
+
+  void run_batch(const std::vector<Op*>& batch) {
+    std::vector<std::exception_ptr> results(batch.size());
+    try {
+      writer_db_.exec("BEGIN IMMEDIATE");
+    } catch (const SqliteError& e) {
+      auto err = std::make_exception_ptr(StoreError(StoreError::Kind::unavailable, e.what()));
+      for (auto* op : batch) op->done.set_exception(err);
+      return;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      writer_db_.exec("SAVEPOINT op");
+      try {
+        batch[i]->fn(writer_db_);
+        writer_db_.exec("RELEASE op");
+      } catch (...) {
+        results[i] = std::current_exception();
+        try {
+          writer_db_.exec("ROLLBACK TO op");
+          writer_db_.exec("RELEASE op");
+        } catch (...) {
+        }
+      }
+    }
+    try {
+      writer_db_.exec("COMMIT");
+    } catch (const SqliteError& e) {
+      // A failed commit (I/O error, disk full) is not retried as if nothing had
+      // happened: nothing of this batch is acknowledged.
+      try {
+        writer_db_.exec("ROLLBACK");
+      } catch (...) {
+      }
+      bool io = e.code() == SQLITE_IOERR || e.code() == SQLITE_CORRUPT;
+      auto err = std::make_exception_ptr(StoreError(
+          e.code() == SQLITE_FULL ? StoreError::Kind::unavailable : StoreError::Kind::internal, e.what()));
+      {
+        std::lock_guard lock(queue_mu_);
+        if (io) failed_ = true;
+      }
+      for (auto* op : batch) op->done.set_exception(err);
+      return;
+    }
+    {
+      std::lock_guard lock(queue_mu_);
+      stats_.operations += batch.size();
+      stats_.commits += 1;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!results[i]) {
+        batch[i]->done.set_value();
+        continue;
+      }
+      try {
+        std::rethrow_exception(results[i]);
+      } catch (const core::ValidationFailed&) {
+        batch[i]->done.set_exception(results[i]);
+      } catch (const StoreError&) {
+        batch[i]->done.set_exception(results[i]);
+      } catch (const SqliteError& e) {
+        auto kind = e.code() == SQLITE_CONSTRAINT ? StoreError::Kind::bad_request : StoreError::Kind::internal;
+        batch[i]->done.set_exception(std::make_exception_ptr(StoreError(kind, e.what())));
+      } catch (...) {
+        batch[i]->done.set_exception(results[i]);
+      }
+    }
+  }
+
+  void reload_catalog() {
+    auto cat = read([](const Db& db) { return load_catalog(db); });
+    std::lock_guard lock(catalog_mu_);
+    catalog_ = std::move(cat);
+  }
+
+  StoreOptions opt_;
+  Db writer_db_;
+  std::thread writer_;
+
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Op*> queue_;
+  bool stopping_ = false;
+  bool failed_ = false;
+  WriteStats stats_;
+
+  std::deque<Db> readers_;
+  std::vector<const Db*> free_readers_;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+
+  mutable std::mutex catalog_mu_;
+  std::shared_ptr<const core::Catalog> catalog_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const StoreOptions& options) {
+  try {
+    return std::make_unique<SqliteStore>(options);
+  } catch (const SqliteError& e) {
+    throw StoreError(StoreError::Kind::unavailable, e.what());
+  }
+}
+
+}  // namespace plinth::store

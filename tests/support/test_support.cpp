@@ -209,7 +209,27 @@ std::string plinth_binary() {
   return PLINTH_BINARY_PATH;
 }
 
-ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::vector<std::string> env) {
+std::string pocketbase_fixture_dir() {
+  if (const char* env = std::getenv("PLINTH_FIXTURE_DIR")) return env;
+  return PLINTH_FIXTURE_PATH;
+}
+
+void copy_tree_writable(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(from)) throw std::runtime_error("missing directory " + from);
+  fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  fs::permissions(to, fs::perms::owner_all, fs::perm_options::add);
+  for (const auto& e : fs::recursive_directory_iterator(to)) {
+    fs::permissions(
+        e.path(),
+        e.is_directory() ? fs::perms::owner_all : (fs::perms::owner_read | fs::perms::owner_write),
+        fs::perm_options::add);
+  }
+}
+
+ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::vector<std::string> env,
+                             std::string copy_from) {
+  if (!copy_from.empty()) copy_tree_writable(copy_from, dir_.path() + "/data");
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args{plinth_binary(), "serve", "--http",

@@ -73,8 +73,10 @@ class TempDir {
 // The real binary, started with `serve --http 127.0.0.1:0 --dir <tmp>` plus extra args.
 class ServerProcess {
  public:
+  // `copy_from`: a data directory (e.g. the PocketBase fixture) copied, made
+  // writable, and served instead of a fresh one.
   explicit ServerProcess(std::vector<std::string> extra_args = {},
-                         std::vector<std::string> env = {});
+                         std::vector<std::string> env = {}, std::string copy_from = {});
   ~ServerProcess();
 
   std::uint16_t port() const { return port_; }
@@ -104,6 +106,12 @@ class ServerProcess {
 
 // Path of the plinth binary under test.
 std::string plinth_binary();
+
+// ../shared/data/pocketbase-fixture (a data dir written by PocketBase 0.39.11).
+std::string pocketbase_fixture_dir();
+
+// Copies a directory tree and makes the copy writable by its owner.
+void copy_tree_writable(const std::string& from, const std::string& to);
 
 // Runs a shell command, returning exit status and captured stdout.
 int run_command(const std::string& cmd, std::string* out = nullptr);

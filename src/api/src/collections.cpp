@@ -12,7 +12,8 @@ namespace {
 void require_superuser(Services& s, const http::Request& req) {
   auto auth = request_auth(s, req);
   if (!auth) throw http::ApiError(401, "The request requires valid record authorization token.");
-  if (!auth->superuser()) throw http::ApiError(403, "The authorized record is not allowed to perform this action.");
+  if (!auth->superuser())
+    throw http::ApiError(403, "The authorized record is not allowed to perform this action.");
 }
 
 json::object error_leaf(std::string code, std::string message) {
@@ -26,14 +27,26 @@ std::optional<std::string> rule_from(const json::object& body, std::string_view 
   return std::nullopt;
 }
 
-// Builds and validates a new base collection from a create body.
-core::Collection collection_from_body(const json::object& body, const core::Catalog& catalog) {
+// Builds and validates a collection from a create body, or (with `existing`)
+// the updated collection from a PATCH body: absent keys keep their value.
+core::Collection collection_from_body(const json::object& body, const core::Catalog& catalog,
+                                      const core::Collection* existing = nullptr) {
   json::object errors;
   core::Collection c;
+  if (existing) c = *existing;
+  const std::string failure =
+      existing ? "Failed to update collection." : "Failed to create collection.";
   auto* name = body.if_contains("name");
-  c.name = name && name->is_string() ? std::string(name->get_string()) : std::string();
+  if (name || !existing)
+    c.name = name && name->is_string() ? std::string(name->get_string()) : std::string();
   auto* type = body.if_contains("type");
-  c.type = type && type->is_string() ? std::string(type->get_string()) : std::string("base");
+  if (!existing) {
+    c.type = type && type->is_string() ? std::string(type->get_string()) : std::string("base");
+  } else if (type && (!type->is_string() || type->get_string() != existing->type)) {
+    errors["type"] =
+        error_leaf("validation_collection_type_change", "Collection type cannot be changed.");
+  }
+  bool renamed = existing && c.name != existing->name;
 
   if (c.name.empty()) {
     errors["name"] = error_leaf("validation_required", "Cannot be blank.");
@@ -41,21 +54,29 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
     errors["name"] = error_leaf("validation_match_invalid", "Must be in a valid format.");
   } else if (util::to_lower(c.name).find("_via_") != std::string::npos) {
     errors["name"] = error_leaf("validation_found_via", "The value cannot contain \"_via_\".");
-  } else if (catalog.find(c.name)) {
-    errors["name"] = error_leaf("validation_collection_name_exists", "Collection name must be unique (case insensitive).");
-  } else if (c.name.starts_with("_") || util::to_lower(c.name).starts_with("sqlite_")) {
+  } else if (existing && existing->system && renamed) {
+    errors["name"] = error_leaf("validation_collection_system_name_change",
+                                "System collection name cannot be changed.");
+  } else if (auto other = catalog.find(c.name); other && (!existing || other->id != existing->id)) {
+    errors["name"] = error_leaf("validation_collection_name_exists",
+                                "Collection name must be unique (case insensitive).");
+  } else if ((!existing || renamed) &&
+             (c.name.starts_with("_") || util::to_lower(c.name).starts_with("sqlite_"))) {
     errors["name"] = error_leaf("validation_collection_name_invalid",
                                 "The name shouldn't match with an existing internal table.");
   }
-  if (c.type != "base") {
-    errors["type"] = error_leaf("validation_in_invalid", "Only base collections can be created for now.");
+  if (!existing && c.type != "base") {
+    errors["type"] =
+        error_leaf("validation_in_invalid", "Only base collections can be created for now.");
   }
 
   json::object field_errors;
   std::set<std::string> seen;
-  static const std::set<std::string> kReserved{"null", "true", "false", "_rowid_", "collectionid",
-                                               "collectionname", "expand"};
-  if (auto* fs = body.if_contains("fields"); fs && !fs->is_null()) {
+  static const std::set<std::string> kReserved{"null",         "true",           "false", "_rowid_",
+                                               "collectionid", "collectionname", "expand"};
+  auto* fs = body.if_contains("fields");
+  if (fs && !fs->is_null()) c.fields.clear();
+  if (fs && !fs->is_null()) {
     if (!fs->is_array()) {
       errors["fields"] = error_leaf("validation_invalid_value", "Invalid value.");
     } else {
@@ -80,25 +101,44 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
         }
         auto lower = util::to_lower(f->name);
         if (kReserved.count(lower) || lower.find("_via_") != std::string::npos) {
-          field_errors[idx] = json::object{{"name", error_leaf("validation_not_in_invalid", "Must not be in list.")}};
+          field_errors[idx] = json::object{
+              {"name", error_leaf("validation_not_in_invalid", "Must not be in list.")}};
           continue;
         }
         if (!seen.insert(lower).second) {
-          field_errors[idx] = json::object{
-              {"name", error_leaf("validation_duplicated_field_name", "Duplicated or invalid field name " + f->name)}};
+          field_errors[idx] =
+              json::object{{"name", error_leaf("validation_duplicated_field_name",
+                                               "Duplicated or invalid field name " + f->name)}};
           continue;
         }
         if (f->id.empty()) {
-          f->id = core::default_field_id(core::field_type_name(f->type), f->name);
+          // A field sent without id keeps the id of the existing field with that name.
+          const core::Field* same = existing ? existing->field(f->name) : nullptr;
+          f->id = same ? same->id : core::default_field_id(core::field_type_name(f->type), f->name);
           f->raw["id"] = f->id;
+        }
+        if (existing) {
+          const core::Field* before = nullptr;
+          for (const auto& ef : existing->fields) {
+            if (ef.id == f->id) before = &ef;
+          }
+          if (before && before->system && (before->name != f->name || before->type != f->type)) {
+            field_errors[idx] =
+                json::object{{"name", error_leaf("validation_system_field_change",
+                                                 "System fields cannot be deleted or renamed.")}};
+            continue;
+          }
         }
         for (const char* k : {"hidden", "presentable", "system"}) {
           if (!f->raw.contains(k)) f->raw[k] = false;
         }
-        if (f->type != core::FieldType::autodate && !f->raw.contains("required")) f->raw["required"] = false;
+        if (f->type != core::FieldType::autodate && !f->raw.contains("required"))
+          f->raw["required"] = false;
         if (f->name == "id") {
           if (f->type != core::FieldType::text) {
-            field_errors[idx] = json::object{{"type", error_leaf("validation_invalid_value", "The primary key must be a text field.")}};
+            field_errors[idx] =
+                json::object{{"type", error_leaf("validation_invalid_value",
+                                                 "The primary key must be a text field.")}};
             continue;
           }
           f->primary_key = f->system = f->required = true;
@@ -107,31 +147,68 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
           f->raw["required"] = true;
           if (f->string_option("pattern").empty()) f->raw["pattern"] = "^[a-z0-9]+$";
         }
-        if (f->type == core::FieldType::password) {
-          field_errors[idx] = json::object{{"type", error_leaf("validation_in_invalid", "Password fields belong to auth collections.")}};
+        if (f->type == core::FieldType::password && c.type != "auth") {
+          field_errors[idx] =
+              json::object{{"type", error_leaf("validation_in_invalid",
+                                               "Password fields belong to auth collections.")}};
           continue;
         }
         c.fields.push_back(std::move(*f));
       }
     }
   }
+  if (existing && field_errors.empty()) {
+    for (const auto& ef : existing->fields) {
+      if (!ef.system) continue;
+      bool kept = false;
+      for (const auto& f : c.fields) kept = kept || f.id == ef.id;
+      if (!kept) {
+        errors["fields"] =
+            json::object{{"name", error_leaf("validation_system_field_change",
+                                             "System fields cannot be deleted or renamed.")}};
+        break;
+      }
+    }
+  }
   if (!field_errors.empty()) errors["fields"] = std::move(field_errors);
 
   if (!c.field("id")) {
-    json::object id{{"autogeneratePattern", "[a-z0-9]{15}"}, {"hidden", false}, {"id", "text3208210256"},
-                    {"max", 15}, {"min", 15}, {"name", "id"}, {"pattern", "^[a-z0-9]+$"}, {"presentable", false},
-                    {"primaryKey", true}, {"required", true}, {"system", true}, {"type", "text"}};
+    json::object id{{"autogeneratePattern", "[a-z0-9]{15}"},
+                    {"hidden", false},
+                    {"id", "text3208210256"},
+                    {"max", 15},
+                    {"min", 15},
+                    {"name", "id"},
+                    {"pattern", "^[a-z0-9]+$"},
+                    {"presentable", false},
+                    {"primaryKey", true},
+                    {"required", true},
+                    {"system", true},
+                    {"type", "text"}};
     std::string err;
     c.fields.insert(c.fields.begin(), *core::Field::from_json(id, err));
   }
 
   json::object index_errors;
-  if (auto* idx = body.if_contains("indexes"); idx && idx->is_array()) {
+  auto* idx_body = body.if_contains("indexes");
+  if (idx_body && idx_body->is_array()) c.indexes.clear();
+  if (existing && renamed && !(idx_body && idx_body->is_array())) {
+    // Index statements name the table: rewrite them for the new name.
+    for (auto& i : c.indexes) {
+      auto on = util::to_lower(i).find(" on ");
+      if (on == std::string::npos) continue;
+      auto paren = i.find('(', on);
+      if (paren == std::string::npos) continue;
+      i = i.substr(0, on) + " ON `" + c.name + "` " + i.substr(paren);
+    }
+  }
+  if (auto* idx = idx_body; idx && idx->is_array()) {
     std::size_t i = 0;
     for (const auto& iv : idx->get_array()) {
       auto key = std::to_string(i++);
       if (!iv.is_string()) {
-        index_errors[key] = error_leaf("validation_invalid_index_expression", "Invalid CREATE INDEX expression.");
+        index_errors[key] =
+            error_leaf("validation_invalid_index_expression", "Invalid CREATE INDEX expression.");
         continue;
       }
       c.indexes.emplace_back(iv.get_string());
@@ -139,20 +216,30 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
   }
   if (!index_errors.empty()) errors["indexes"] = std::move(index_errors);
 
-  c.list_rule = rule_from(body, "listRule");
-  c.view_rule = rule_from(body, "viewRule");
-  c.create_rule = rule_from(body, "createRule");
-  c.update_rule = rule_from(body, "updateRule");
-  c.delete_rule = rule_from(body, "deleteRule");
+  auto set_rule = [&](std::optional<std::string>& rule, std::string_view key) {
+    if (!existing || body.contains(key)) rule = rule_from(body, key);
+  };
+  set_rule(c.list_rule, "listRule");
+  set_rule(c.view_rule, "viewRule");
+  set_rule(c.create_rule, "createRule");
+  set_rule(c.update_rule, "updateRule");
+  set_rule(c.delete_rule, "deleteRule");
 
-  if (!errors.empty()) throw http::ApiError(400, "Failed to create collection.", core::to_json(errors));
+  if (!errors.empty()) throw http::ApiError(400, failure, core::to_json(errors));
+  if (existing) {
+    c.updated = core::now_datetime();
+    return c;
+  }
 
   auto* id = body.if_contains("id");
-  c.id = id && id->is_string() && !id->get_string().empty() ? std::string(id->get_string())
-                                                            : core::default_collection_id(c.type, c.name);
+  c.id = id && id->is_string() && !id->get_string().empty()
+             ? std::string(id->get_string())
+             : core::default_collection_id(c.type, c.name);
   if (!core::is_identifier(c.id) || catalog.find(c.id)) {
-    throw http::ApiError(400, "Failed to create collection.",
-                         core::to_json(json::object{{"id", error_leaf("validation_invalid_value", "Invalid or duplicated id.")}}));
+    throw http::ApiError(
+        400, "Failed to create collection.",
+        core::to_json(json::object{
+            {"id", error_leaf("validation_invalid_value", "Invalid or duplicated id.")}}));
   }
   c.created = c.updated = core::now_datetime();
   return c;
@@ -206,6 +293,41 @@ void register_collection_routes(http::Router& router, Services& s) {
       },
       blocking);
 
+  router.patch(
+      "/api/collections/{collection}",
+      [&s](http::Request& req) {
+        require_superuser(s, req);
+        auto cat = s.store.catalog();
+        auto before = cat->find(req.param("collection"));
+        if (!before) throw http::ApiError(404);
+        auto body = parse_body(req);
+        auto after = collection_from_body(body, *cat, before.get());
+        guard_store("Failed to update collection.", [&] {
+          s.store.update_collection(*before, after);
+          return 0;
+        });
+        auto updated = s.store.catalog()->find(after.id);
+        return json_response(200, updated ? updated->to_api_json() : after.to_api_json());
+      },
+      blocking);
+
+  router.del(
+      "/api/collections/{collection}/truncate",
+      [&s](http::Request& req) {
+        require_superuser(s, req);
+        auto c = s.store.catalog()->find(req.param("collection"));
+        if (!c) throw http::ApiError(404);
+        if (c->is_view()) throw http::ApiError(400, "View collections cannot be truncated.");
+        guard_store("Failed to truncate collection.", [&] {
+          s.store.truncate_collection(*c);
+          return 0;
+        });
+        http::Response res;
+        res.status = 204;
+        return res;
+      },
+      blocking);
+
   router.del(
       "/api/collections/{collection}",
       [&s](http::Request& req) {
@@ -218,11 +340,12 @@ void register_collection_routes(http::Router& router, Services& s) {
           if (other->id == c->id) continue;
           for (const auto& f : other->fields) {
             if (f.type == core::FieldType::relation && f.string_option("collectionId") == c->id)
-              throw http::ApiError(400, "The collection is referenced by " + other->name + "." + f.name +
-                                            " and can't be deleted.");
+              throw http::ApiError(400, "The collection is referenced by " + other->name + "." +
+                                            f.name + " and can't be deleted.");
           }
         }
-        guard_store("Failed to delete collection.", [&] { return s.store.delete_collection(c->id); });
+        guard_store("Failed to delete collection.",
+                    [&] { return s.store.delete_collection(c->id); });
         http::Response res;
         res.status = 204;
         return res;

@@ -17,7 +17,8 @@ json::object parse_body(const http::Request& req) {
       if (part.empty()) continue;
       auto eq = part.find('=');
       auto key = util::url_decode(part.substr(0, eq));
-      auto val = eq == std::string_view::npos ? std::string() : util::url_decode(part.substr(eq + 1));
+      auto val =
+          eq == std::string_view::npos ? std::string() : util::url_decode(part.substr(eq + 1));
       auto* existing = out.if_contains(key);
       if (!existing) {
         out[key] = val;

@@ -25,7 +25,8 @@ auto guard_store(std::string_view failure_message, F&& fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const core::ValidationFailed& e) {
-    throw http::ApiError(400, std::string(failure_message), core::to_json(core::field_errors_json(e.errors())));
+    throw http::ApiError(400, std::string(failure_message),
+                         core::to_json(core::field_errors_json(e.errors())));
   } catch (const store::StoreError& e) {
     switch (e.kind()) {
       case store::StoreError::Kind::bad_request: throw http::ApiError(400, e.what());

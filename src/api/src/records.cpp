@@ -108,7 +108,8 @@ core::ViewOptions view_options(const std::optional<AuthContext>& auth, const cor
   core::ViewOptions v;
   v.show_hidden = auth && auth->superuser();
   auto* id = rec.if_contains("id");
-  bool owner = auth && auth->collection->id == c.id && id && id->is_string() && id->get_string() == auth->id();
+  bool owner = auth && auth->collection->id == c.id && id && id->is_string() &&
+               id->get_string() == auth->id();
   v.show_email = v.show_hidden || owner;
   return v;
 }
@@ -124,7 +125,8 @@ void register_record_routes(http::Router& router, Services& s) {
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
         auto access = check_access(*c, Action::list, auth);
-        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        if (access == Access::forbidden)
+          throw http::ApiError(403, "Only superusers can perform this action.");
         store::ListQuery q;
         q.page = std::max<std::int64_t>(1, int_param(req, "page", 1));
         q.per_page = int_param(req, "perPage", 30);
@@ -146,7 +148,8 @@ void register_record_routes(http::Router& router, Services& s) {
         auto fields = req.query_param("fields");
         json::array items;
         for (const auto& rec : r.items) {
-          items.push_back(pick_fields(core::record_to_api(*c, rec, view_options(auth, *c, rec)), fields));
+          items.push_back(
+              pick_fields(core::record_to_api(*c, rec, view_options(auth, *c, rec)), fields));
         }
         json::object out;
         out["items"] = std::move(items);
@@ -164,12 +167,14 @@ void register_record_routes(http::Router& router, Services& s) {
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
         auto access = check_access(*c, Action::view, auth);
-        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        if (access == Access::forbidden)
+          throw http::ApiError(403, "Only superusers can perform this action.");
         if (access == Access::hidden || c->is_view()) throw http::ApiError(404);
         auto rec = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
         if (!rec) throw http::ApiError(404);
-        return json_response(200, pick_fields(core::record_to_api(*c, *rec, view_options(auth, *c, *rec)),
-                                              req.query_param("fields")));
+        return json_response(
+            200, pick_fields(core::record_to_api(*c, *rec, view_options(auth, *c, *rec)),
+                             req.query_param("fields")));
       },
       blocking);
 
@@ -180,21 +185,27 @@ void register_record_routes(http::Router& router, Services& s) {
         if (c->is_view()) throw http::ApiError(400, "Unsupported collection type.");
         auto auth = request_auth(s, req);
         auto access = check_access(*c, Action::create, auth);
-        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        if (access == Access::forbidden)
+          throw http::ApiError(403, "Only superusers can perform this action.");
         if (access == Access::hidden) throw http::ApiError(400, "Failed to create record.");
         auto body = parse_body(req);
-        auto rec = core::apply_body(*c, nullptr, body, {.is_create = true, .superuser = auth && auth->superuser()});
+        auto rec = core::apply_body(*c, nullptr, body,
+                                    {.is_create = true, .superuser = auth && auth->superuser()});
         auto errors = core::validate_record(*c, rec, true);
         if (!errors.empty()) {
-          throw http::ApiError(400, "Failed to create record.", core::to_json(core::field_errors_json(errors)));
+          throw http::ApiError(400, "Failed to create record.",
+                               core::to_json(core::field_errors_json(errors)));
         }
-        for (const auto& [field, plain] : rec.new_passwords) rec.values[field] = auth::hash_password(plain);
+        for (const auto& [field, plain] : rec.new_passwords)
+          rec.values[field] = auth::hash_password(plain);
         guard_store("Failed to create record.", [&] {
           s.store.insert_record(*c, rec.values);
           return 0;
         });
-        return json_response(200, pick_fields(core::record_to_api(*c, rec.values, view_options(auth, *c, rec.values)),
-                                              req.query_param("fields")));
+        return json_response(
+            200,
+            pick_fields(core::record_to_api(*c, rec.values, view_options(auth, *c, rec.values)),
+                        req.query_param("fields")));
       },
       blocking);
 
@@ -205,25 +216,32 @@ void register_record_routes(http::Router& router, Services& s) {
         if (c->is_view()) throw http::ApiError(400, "Unsupported collection type.");
         auto auth = request_auth(s, req);
         auto access = check_access(*c, Action::update, auth);
-        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        if (access == Access::forbidden)
+          throw http::ApiError(403, "Only superusers can perform this action.");
         if (access == Access::hidden) throw http::ApiError(404);
         auto existing = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
         if (!existing) throw http::ApiError(404);
         auto body = parse_body(req);
-        auto rec = core::apply_body(*c, &*existing, body, {.is_create = false, .superuser = auth && auth->superuser()});
+        auto rec = core::apply_body(*c, &*existing, body,
+                                    {.is_create = false, .superuser = auth && auth->superuser()});
         auto errors = core::validate_record(*c, rec, false);
         if (!errors.empty()) {
-          throw http::ApiError(400, "Failed to update record.", core::to_json(core::field_errors_json(errors)));
+          throw http::ApiError(400, "Failed to update record.",
+                               core::to_json(core::field_errors_json(errors)));
         }
-        for (const auto& [field, plain] : rec.new_passwords) rec.values[field] = auth::hash_password(plain);
+        for (const auto& [field, plain] : rec.new_passwords)
+          rec.values[field] = auth::hash_password(plain);
         if (c->is_auth() && rec.new_passwords.count("password")) {
           rec.values["tokenKey"] = auth::random_token_key(50);
         }
-        bool found = guard_store("Failed to update record.",
-                                 [&] { return s.store.update_record(*c, req.param("id"), rec.values); });
+        bool found = guard_store("Failed to update record.", [&] {
+          return s.store.update_record(*c, req.param("id"), rec.values);
+        });
         if (!found) throw http::ApiError(404);
-        return json_response(200, pick_fields(core::record_to_api(*c, rec.values, view_options(auth, *c, rec.values)),
-                                              req.query_param("fields")));
+        return json_response(
+            200,
+            pick_fields(core::record_to_api(*c, rec.values, view_options(auth, *c, rec.values)),
+                        req.query_param("fields")));
       },
       blocking);
 
@@ -234,15 +252,19 @@ void register_record_routes(http::Router& router, Services& s) {
         if (c->is_view()) throw http::ApiError(400, "Unsupported collection type.");
         auto auth = request_auth(s, req);
         auto access = check_access(*c, Action::del, auth);
-        if (access == Access::forbidden) throw http::ApiError(403, "Only superusers can perform this action.");
+        if (access == Access::forbidden)
+          throw http::ApiError(403, "Only superusers can perform this action.");
         if (access == Access::hidden) throw http::ApiError(404);
         if (c->name == "_superusers") {
-          auto all = guard_store("", [&] { return s.store.list_records(*c, {.page = 1, .per_page = 2}); });
-          if (all.total_items <= 1) throw http::ApiError(400, "You can't delete the only existing superuser.");
+          auto all =
+              guard_store("", [&] { return s.store.list_records(*c, {.page = 1, .per_page = 2}); });
+          if (all.total_items <= 1)
+            throw http::ApiError(400, "You can't delete the only existing superuser.");
         }
-        bool found = guard_store("Failed to delete record. Make sure that the record is not part of a required "
-                                 "relation reference.",
-                                 [&] { return s.store.delete_record(*c, req.param("id")); });
+        bool found = guard_store(
+            "Failed to delete record. Make sure that the record is not part of a required "
+            "relation reference.",
+            [&] { return s.store.delete_record(*c, req.param("id")); });
         if (!found) throw http::ApiError(404);
         http::Response res;
         res.status = 204;

@@ -77,17 +77,16 @@ std::string Collection::indexes_db_json() const {
   return to_json(idx);
 }
 
-std::string Collection::options_db_json() const { return to_json(options); }
+std::string Collection::options_db_json() const {
+  return to_json(options);
+}
 
-Collection collection_from_row(std::string id, bool system, std::string type, std::string name,
-                               std::string_view fields_json, std::string_view indexes_json,
-                               std::optional<std::string> list_rule,
-                               std::optional<std::string> view_rule,
-                               std::optional<std::string> create_rule,
-                               std::optional<std::string> update_rule,
-                               std::optional<std::string> delete_rule,
-                               std::string_view options_json, std::string created,
-                               std::string updated) {
+Collection collection_from_row(
+    std::string id, bool system, std::string type, std::string name, std::string_view fields_json,
+    std::string_view indexes_json, std::optional<std::string> list_rule,
+    std::optional<std::string> view_rule, std::optional<std::string> create_rule,
+    std::optional<std::string> update_rule, std::optional<std::string> delete_rule,
+    std::string_view options_json, std::string created, std::string updated) {
   Collection c;
   c.id = std::move(id);
   c.system = system;
@@ -101,7 +100,8 @@ Collection collection_from_row(std::string id, bool system, std::string type, st
   c.created = std::move(created);
   c.updated = std::move(updated);
   auto fields = parse_json(fields_json);
-  if (!fields || !fields->is_array()) throw std::runtime_error("collection " + c.name + ": bad fields JSON");
+  if (!fields || !fields->is_array())
+    throw std::runtime_error("collection " + c.name + ": bad fields JSON");
   for (const auto& fv : fields->get_array()) {
     if (!fv.is_object()) continue;
     std::string err;
@@ -114,7 +114,8 @@ Collection collection_from_row(std::string id, bool system, std::string type, st
       if (i.is_string()) c.indexes.emplace_back(i.get_string());
     }
   }
-  if (auto opts = parse_json(options_json.empty() ? "{}" : options_json); opts && opts->is_object()) {
+  if (auto opts = parse_json(options_json.empty() ? "{}" : options_json);
+      opts && opts->is_object()) {
     c.options = opts->get_object();
   }
   return c;

@@ -123,8 +123,7 @@ json::object sorted_copy(const json::object& o) {
   std::vector<const json::key_value_pair*> items;
   items.reserve(o.size());
   for (const auto& kv : o) items.push_back(&kv);
-  std::sort(items.begin(), items.end(),
-            [](auto* a, auto* b) { return a->key() < b->key(); });
+  std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
   json::object out;
   out.reserve(items.size());
   for (auto* kv : items) out.emplace(kv->key(), kv->value());

@@ -90,7 +90,8 @@ bool is_empty_value(const Field& f, const json::value& v) {
     case FieldType::geo_point: {
       if (!v.is_object()) return true;
       auto lon = v.get_object().if_contains("lon"), lat = v.get_object().if_contains("lat");
-      return (!lon || as_double(*lon).value_or(0) == 0) && (!lat || as_double(*lat).value_or(0) == 0);
+      return (!lon || as_double(*lon).value_or(0) == 0) &&
+             (!lat || as_double(*lat).value_or(0) == 0);
     }
     default:
       if (v.is_array()) return v.get_array().empty();
@@ -124,7 +125,8 @@ std::optional<json::value> normalize(const Field& f, const json::value& in, Fiel
         char* end = nullptr;
         double d = std::strtod(s.c_str(), &end);
         if (end && *end == '\0' && std::isfinite(d)) return json::value(d);
-        errors[f.name] = err("validation_not_a_number", "The submitted number is not properly formatted.");
+        errors[f.name] =
+            err("validation_not_a_number", "The submitted number is not properly formatted.");
         return std::nullopt;
       }
       return unsupported();
@@ -135,7 +137,8 @@ std::optional<json::value> normalize(const Field& f, const json::value& in, Fiel
       if (auto d = as_double(in)) return json::value(*d != 0);
       if (in.is_string()) {
         std::string_view s = in.get_string();
-        return json::value(s == "true" || s == "1" || s == "t" || s == "T" || s == "TRUE" || s == "True");
+        return json::value(s == "true" || s == "1" || s == "t" || s == "T" || s == "TRUE" ||
+                           s == "True");
       }
       return unsupported();
     }
@@ -187,14 +190,17 @@ void apply_modifier(const Field& f, char op, const json::value& in, json::value&
     current = json::value(op == '-' ? cur - d : cur + d);
     return;
   }
-  if (f.type != FieldType::select && f.type != FieldType::relation && f.type != FieldType::file) return;
+  if (f.type != FieldType::select && f.type != FieldType::relation && f.type != FieldType::file)
+    return;
   std::vector<std::string> items = as_list(current);
   std::vector<std::string> given;
-  if (in.is_string()) given.emplace_back(in.get_string());
+  if (in.is_string())
+    given.emplace_back(in.get_string());
   else if (in.is_array()) {
     for (const auto& e : in.get_array()) {
       if (!e.is_string()) {
-        errors[f.name] = err("validation_unsupported_value_type", "Invalid or unsupported value type.");
+        errors[f.name] =
+            err("validation_unsupported_value_type", "Invalid or unsupported value type.");
         return;
       }
       given.emplace_back(e.get_string());
@@ -203,9 +209,14 @@ void apply_modifier(const Field& f, char op, const json::value& in, json::value&
     errors[f.name] = err("validation_unsupported_value_type", "Invalid or unsupported value type.");
     return;
   }
-  if (op == '+') items.insert(items.end(), given.begin(), given.end());
-  else if (op == '^') items.insert(items.begin(), given.begin(), given.end());
-  else std::erase_if(items, [&](const std::string& s) { return std::find(given.begin(), given.end(), s) != given.end(); });
+  if (op == '+')
+    items.insert(items.end(), given.begin(), given.end());
+  else if (op == '^')
+    items.insert(items.begin(), given.begin(), given.end());
+  else
+    std::erase_if(items, [&](const std::string& s) {
+      return std::find(given.begin(), given.end(), s) != given.end();
+    });
   current = list_value(f, items);
 }
 
@@ -236,7 +247,8 @@ bool valid_url(std::string_view s) {
   auto scheme_end = s.find("://");
   if (scheme_end == std::string_view::npos || scheme_end == 0) return false;
   for (char ch : s.substr(0, scheme_end)) {
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '-' || ch == '.')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '-' || ch == '.'))
+      return false;
   }
   auto rest = s.substr(scheme_end + 3);
   auto host = rest.substr(0, rest.find_first_of("/?#"));
@@ -281,8 +293,8 @@ json::object field_errors_json(const FieldErrors& errors) {
   return out;
 }
 
-PreparedRecord apply_body(const Collection& c, const json::object* existing, const json::object& body,
-                          const ApplyOptions& opts) {
+PreparedRecord apply_body(const Collection& c, const json::object* existing,
+                          const json::object& body, const ApplyOptions& opts) {
   PreparedRecord rec;
   for (const auto& f : c.fields) {
     const json::value* cur = existing ? existing->if_contains(f.name) : nullptr;
@@ -314,7 +326,8 @@ PreparedRecord apply_body(const Collection& c, const json::object* existing, con
       if (op) continue;
       auto plain = to_text(*value);
       if (!plain) {
-        rec.errors[f->name] = err("validation_unsupported_value_type", "Invalid or unsupported value type.");
+        rec.errors[f->name] =
+            err("validation_unsupported_value_type", "Invalid or unsupported value type.");
       } else if (!plain->empty()) {
         rec.new_passwords[f->name] = *plain;
       }
@@ -343,7 +356,8 @@ PreparedRecord apply_body(const Collection& c, const json::object* existing, con
       if (!id.is_string() || id.get_string().empty()) id = util::random_id(15);
     }
     if (f.type == FieldType::autodate) {
-      if ((opts.is_create && f.bool_option("onCreate")) || (!opts.is_create && f.bool_option("onUpdate")))
+      if ((opts.is_create && f.bool_option("onCreate")) ||
+          (!opts.is_create && f.bool_option("onUpdate")))
         rec.values[f.name] = now;
     }
     if (c.is_auth() && f.name == "tokenKey" && opts.is_create) {
@@ -365,7 +379,8 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
       auto it = rec.new_passwords.find(f.name);
       if (it == rec.new_passwords.end()) {
         bool has_hash = v.is_string() && !v.get_string().empty();
-        if (f.required && !has_hash) errors[f.name] = err("validation_required", "Cannot be blank.");
+        if (f.required && !has_hash)
+          errors[f.name] = err("validation_required", "Cannot be blank.");
         continue;
       }
       auto len = utf8_length(it->second);
@@ -395,13 +410,15 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         double min = f.number_option_or("min", 0), max = f.number_option_or("max", 0);
         if (max <= 0) max = 5000;
         if (len < min) {
-          errors[f.name] = err("validation_min_text_constraint",
-                               "Must be at least " + number_text(min) + " character(s).", {{"min", min}});
+          errors[f.name] =
+              err("validation_min_text_constraint",
+                  "Must be at least " + number_text(min) + " character(s).", {{"min", min}});
           break;
         }
         if (len > max) {
-          errors[f.name] = err("validation_max_text_constraint",
-                               "Must be no more than " + number_text(max) + " character(s).", {{"max", max}});
+          errors[f.name] =
+              err("validation_max_text_constraint",
+                  "Must be no more than " + number_text(max) + " character(s).", {{"max", max}});
           break;
         }
         auto pattern = f.string_option("pattern");
@@ -414,21 +431,26 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
           }
         }
         if (f.primary_key && !errors.count(f.name) && s.size() > 255)
-          errors[f.name] = err("validation_max_text_constraint", "Must be no more than 255 character(s).");
+          errors[f.name] =
+              err("validation_max_text_constraint", "Must be no more than 255 character(s).");
         break;
       }
       case FieldType::number: {
         double d = as_double(v).value_or(0);
         if (!std::isfinite(d) || std::fabs(d) > 1e308) {
-          errors[f.name] = err("validation_not_a_number", "The submitted number is not properly formatted.");
+          errors[f.name] =
+              err("validation_not_a_number", "The submitted number is not properly formatted.");
         } else if (f.bool_option("onlyInt") && (d != std::floor(d) || std::fabs(d) > kMaxSafeInt)) {
-          errors[f.name] = err("validation_only_int_constraint", "Decimal numbers are not allowed.");
+          errors[f.name] =
+              err("validation_only_int_constraint", "Decimal numbers are not allowed.");
         } else if (auto min = f.number_option("min"); min && d < *min) {
-          errors[f.name] = err("validation_min_number_constraint",
-                               "Must be greater or equal than " + number_text(*min) + ".", {{"min", *min}});
+          errors[f.name] =
+              err("validation_min_number_constraint",
+                  "Must be greater or equal than " + number_text(*min) + ".", {{"min", *min}});
         } else if (auto max = f.number_option("max"); max && d > *max) {
-          errors[f.name] = err("validation_max_number_constraint",
-                               "Must be less or equal than " + number_text(*max) + ".", {{"max", *max}});
+          errors[f.name] =
+              err("validation_max_number_constraint",
+                  "Must be less or equal than " + number_text(*max) + ".", {{"max", *max}});
         }
         break;
       }
@@ -441,7 +463,8 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         auto domain = s.substr(s.rfind('@') + 1);
         auto only = f.strings_option("onlyDomains"), except = f.strings_option("exceptDomains");
         if ((!only.empty() && !domain_listed(only, domain)) || domain_listed(except, domain))
-          errors[f.name] = err("validation_email_domain_not_allowed", "Email domain is not allowed.");
+          errors[f.name] =
+              err("validation_email_domain_not_allowed", "Email domain is not allowed.");
         break;
       }
       case FieldType::url: {
@@ -460,9 +483,10 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         double max = f.number_option_or("maxSize", 0);
         if (max <= 0) max = 5242880;
         if (static_cast<double>(v.get_string().size()) > max)
-          errors[f.name] = err("validation_content_size_limit",
-                               "The maximum allowed content size is " + number_text(max) + " bytes.",
-                               {{"maxSize", max}});
+          errors[f.name] =
+              err("validation_content_size_limit",
+                  "The maximum allowed content size is " + number_text(max) + " bytes.",
+                  {{"maxSize", max}});
         break;
       }
       case FieldType::date: {
@@ -482,13 +506,15 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         auto allowed = f.strings_option("values");
         int max = f.max_select();
         if (static_cast<int>(items.size()) > max) {
-          errors[f.name] = err("validation_too_many_values", "Select no more than " + std::to_string(max) + ".",
-                               {{"maxSelect", max}});
+          errors[f.name] =
+              err("validation_too_many_values", "Select no more than " + std::to_string(max) + ".",
+                  {{"maxSelect", max}});
           break;
         }
         for (const auto& it : items) {
           if (std::find(allowed.begin(), allowed.end(), it) == allowed.end()) {
-            errors[f.name] = err("validation_invalid_value", "Invalid value " + it + ".", {{"value", it}});
+            errors[f.name] =
+                err("validation_invalid_value", "Invalid value " + it + ".", {{"value", it}});
             break;
           }
         }
@@ -499,11 +525,13 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         int max = f.max_select();
         double min_sel = f.number_option_or("minSelect", 0);
         if (static_cast<double>(items.size()) < min_sel) {
-          errors[f.name] = err("validation_not_enough_values",
-                               "Select at least " + number_text(min_sel) + ".", {{"minSelect", min_sel}});
+          errors[f.name] =
+              err("validation_not_enough_values", "Select at least " + number_text(min_sel) + ".",
+                  {{"minSelect", min_sel}});
         } else if (static_cast<int>(items.size()) > max) {
-          errors[f.name] = err("validation_too_many_values", "Select no more than " + std::to_string(max) + ".",
-                               {{"maxSelect", max}});
+          errors[f.name] =
+              err("validation_too_many_values", "Select no more than " + std::to_string(max) + ".",
+                  {{"maxSelect", max}});
         }
         break;
       }
@@ -512,7 +540,8 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         int max = f.max_select();
         if (static_cast<int>(items.size()) > max) {
           errors[f.name] = err("validation_too_many_files",
-                               "The maximum allowed files is " + std::to_string(max) + ".", {{"maxSelect", max}});
+                               "The maximum allowed files is " + std::to_string(max) + ".",
+                               {{"maxSelect", max}});
           break;
         }
         // Uploads are not supported yet: only names already stored may be kept.
@@ -532,9 +561,11 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         const auto& o = v.get_object();
         double lon = as_double(o.at("lon")).value_or(0), lat = as_double(o.at("lat")).value_or(0);
         if (lat < -90 || lat > 90)
-          errors[f.name] = err("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees.");
+          errors[f.name] =
+              err("validation_invalid_latitude", "Latitude must be between -90 and 90 degrees.");
         else if (lon < -180 || lon > 180)
-          errors[f.name] = err("validation_invalid_longitude", "Longitude must be between -180 and 180 degrees.");
+          errors[f.name] = err("validation_invalid_longitude",
+                               "Longitude must be between -180 and 180 degrees.");
         break;
       }
       default: break;
@@ -543,7 +574,8 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
   return errors;
 }
 
-json::object record_to_api(const Collection& c, const json::object& values, const ViewOptions& opts) {
+json::object record_to_api(const Collection& c, const json::object& values,
+                           const ViewOptions& opts) {
   json::object out;
   out["collectionId"] = c.id;
   out["collectionName"] = c.name;

@@ -24,15 +24,24 @@ Field make_field(std::string_view type, std::string_view name, json::object extr
 
 Field id_field() {
   return make_field("text", "id",
-                    {{"autogeneratePattern", "[a-z0-9]{15}"}, {"max", 15}, {"min", 15},
-                     {"pattern", "^[a-z0-9]+$"}, {"primaryKey", true}, {"required", true}},
+                    {{"autogeneratePattern", "[a-z0-9]{15}"},
+                     {"max", 15},
+                     {"min", 15},
+                     {"pattern", "^[a-z0-9]+$"},
+                     {"primaryKey", true},
+                     {"required", true}},
                     true);
 }
 
 Field text_field(std::string_view name, bool system, bool required, bool hidden = false) {
   return make_field("text", name,
-                    {{"autogeneratePattern", ""}, {"max", 0}, {"min", 0}, {"pattern", ""},
-                     {"primaryKey", false}, {"required", required}, {"hidden", hidden}},
+                    {{"autogeneratePattern", ""},
+                     {"max", 0},
+                     {"min", 0},
+                     {"pattern", ""},
+                     {"primaryKey", false},
+                     {"required", required},
+                     {"hidden", hidden}},
                     system);
 }
 
@@ -51,27 +60,30 @@ json::object token(int duration) {
 json::object auth_options(int auth_duration, std::string_view auth_rule_owner_manage) {
   json::object o;
   o["authRule"] = "";
-  o["manageRule"] = auth_rule_owner_manage.empty() ? json::value(nullptr) : json::value(auth_rule_owner_manage);
-  o["authAlert"] = {{"enabled", true},
-                    {"emailTemplate",
-                     template_of("Login from a new location",
-                                 "<p>Hello,</p>\n<p>Your {APP_NAME} account was just used to sign in "
-                                 "from a new location:</p>\n<p><em>{ALERT_INFO}</em></p>\n<p>If this "
-                                 "was not you, change your password now to sign out every other "
-                                 "session.</p>\n<p>The {APP_NAME} team</p>")}};
+  o["manageRule"] =
+      auth_rule_owner_manage.empty() ? json::value(nullptr) : json::value(auth_rule_owner_manage);
+  o["authAlert"] = {
+      {"enabled", true},
+      {"emailTemplate",
+       template_of("Login from a new location",
+                   "<p>Hello,</p>\n<p>Your {APP_NAME} account was just used to sign in "
+                   "from a new location:</p>\n<p><em>{ALERT_INFO}</em></p>\n<p>If this "
+                   "was not you, change your password now to sign out every other "
+                   "session.</p>\n<p>The {APP_NAME} team</p>")}};
   o["oauth2"] = {{"providers", json::array()},
                  {"mappedFields", {{"id", ""}, {"name", ""}, {"username", ""}, {"avatarURL", ""}}},
                  {"enabled", false}};
   o["passwordAuth"] = {{"enabled", true}, {"identityFields", json::array{"email"}}};
   o["mfa"] = {{"enabled", false}, {"duration", 1800}, {"rule", ""}};
-  o["otp"] = {{"enabled", false},
-              {"duration", 180},
-              {"length", 8},
-              {"emailTemplate",
-               template_of("OTP for {APP_NAME}",
-                           "<p>Hello,</p>\n<p>Your one-time password is <strong>{OTP}</strong>.</p>\n"
-                           "<p>If you did not ask for it, ignore this email.</p>\n<p>The {APP_NAME} "
-                           "team</p>")}};
+  o["otp"] = {
+      {"enabled", false},
+      {"duration", 180},
+      {"length", 8},
+      {"emailTemplate",
+       template_of("OTP for {APP_NAME}",
+                   "<p>Hello,</p>\n<p>Your one-time password is <strong>{OTP}</strong>.</p>\n"
+                   "<p>If you did not ask for it, ignore this email.</p>\n<p>The {APP_NAME} "
+                   "team</p>")}};
   o["authToken"] = token(auth_duration);
   o["passwordResetToken"] = token(1800);
   o["emailChangeToken"] = token(1800);
@@ -100,13 +112,18 @@ json::object auth_options(int auth_duration, std::string_view auth_rule_owner_ma
 std::vector<Field> auth_fields(bool system_dates) {
   std::vector<Field> f;
   f.push_back(id_field());
-  f.push_back(make_field("password", "password",
-                         {{"cost", 0}, {"hidden", true}, {"max", 0}, {"min", 8}, {"pattern", ""},
-                          {"required", true}},
-                         true));
+  f.push_back(make_field(
+      "password", "password",
+      {{"cost", 0}, {"hidden", true}, {"max", 0}, {"min", 8}, {"pattern", ""}, {"required", true}},
+      true));
   f.push_back(make_field("text", "tokenKey",
-                         {{"autogeneratePattern", "[a-zA-Z0-9]{50}"}, {"hidden", true}, {"max", 60},
-                          {"min", 30}, {"pattern", ""}, {"primaryKey", false}, {"required", true}},
+                         {{"autogeneratePattern", "[a-zA-Z0-9]{50}"},
+                          {"hidden", true},
+                          {"max", 60},
+                          {"min", 30},
+                          {"pattern", ""},
+                          {"primaryKey", false},
+                          {"required", true}},
                          true));
   f.push_back(make_field("email", "email",
                          {{"exceptDomains", nullptr}, {"onlyDomains", nullptr}, {"required", true}},
@@ -118,15 +135,15 @@ std::vector<Field> auth_fields(bool system_dates) {
 }
 
 std::vector<std::string> auth_indexes(std::string_view table, std::string_view suffix) {
-  return {"CREATE UNIQUE INDEX `idx_tokenKey_" + std::string(suffix) + "` ON `" + std::string(table) +
-              "` (`tokenKey`)",
+  return {"CREATE UNIQUE INDEX `idx_tokenKey_" + std::string(suffix) + "` ON `" +
+              std::string(table) + "` (`tokenKey`)",
           "CREATE UNIQUE INDEX `idx_email_" + std::string(suffix) + "` ON `" + std::string(table) +
               "` (`email`) WHERE `email` != ''"};
 }
 
 Collection base_system(std::string_view name, std::vector<Field> extra,
-                       std::vector<std::string> indexes, std::string_view owner_rule, bool owner_delete,
-                       std::string_view now) {
+                       std::vector<std::string> indexes, std::string_view owner_rule,
+                       bool owner_delete, std::string_view now) {
   Collection c;
   c.type = "base";
   c.name = name;
@@ -149,7 +166,8 @@ Collection base_system(std::string_view name, std::vector<Field> extra,
 std::vector<Collection> system_collections(std::string_view now) {
   std::vector<Collection> out;
   const std::string owner =
-      "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId";
+      "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = "
+      "@request.auth.collectionId";
 
   out.push_back(base_system(
       "_mfas",
@@ -159,7 +177,11 @@ std::vector<Collection> system_collections(std::string_view now) {
       owner, false, now));
   {
     auto pw = make_field("password", "password",
-                         {{"cost", 8}, {"hidden", true}, {"max", 0}, {"min", 0}, {"pattern", ""},
+                         {{"cost", 8},
+                          {"hidden", true},
+                          {"max", 0},
+                          {"min", 0},
+                          {"pattern", ""},
                           {"required", true}},
                          true);
     auto c = base_system(
@@ -178,13 +200,13 @@ std::vector<Collection> system_collections(std::string_view now) {
        "CREATE UNIQUE INDEX `idx_externalAuths_collection_provider` ON `_externalAuths` "
        "(collectionRef, provider, providerId)"},
       owner, true, now));
-  out.push_back(base_system(
-      "_authOrigins",
-      {text_field("collectionRef", true, true), text_field("recordRef", true, true),
-       text_field("fingerprint", true, true)},
-      {"CREATE UNIQUE INDEX `idx_authOrigins_unique_pairs` ON `_authOrigins` "
-       "(collectionRef, recordRef, fingerprint)"},
-      owner, true, now));
+  out.push_back(
+      base_system("_authOrigins",
+                  {text_field("collectionRef", true, true), text_field("recordRef", true, true),
+                   text_field("fingerprint", true, true)},
+                  {"CREATE UNIQUE INDEX `idx_authOrigins_unique_pairs` ON `_authOrigins` "
+                   "(collectionRef, recordRef, fingerprint)"},
+                  owner, true, now));
 
   {
     Collection su;
@@ -207,14 +229,20 @@ std::vector<Collection> system_collections(std::string_view now) {
     users.id = "_pb_users_auth_";
     users.fields = auth_fields(false);
     users.fields.push_back(make_field("text", "name",
-                                      {{"autogeneratePattern", ""}, {"max", 255}, {"min", 0},
-                                       {"pattern", ""}, {"primaryKey", false}},
+                                      {{"autogeneratePattern", ""},
+                                       {"max", 255},
+                                       {"min", 0},
+                                       {"pattern", ""},
+                                       {"primaryKey", false}},
                                       false));
     users.fields.push_back(make_field(
         "file", "avatar",
-        {{"maxSelect", 1}, {"maxSize", 0},
-         {"mimeTypes", json::array{"image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"}},
-         {"protected", false}, {"thumbs", nullptr}},
+        {{"maxSelect", 1},
+         {"maxSize", 0},
+         {"mimeTypes",
+          json::array{"image/jpeg", "image/png", "image/svg+xml", "image/gif", "image/webp"}},
+         {"protected", false},
+         {"thumbs", nullptr}},
         false));
     users.fields.push_back(autodate("created", false, false));
     users.fields.push_back(autodate("updated", true, false));

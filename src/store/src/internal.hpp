@@ -22,12 +22,14 @@ std::shared_ptr<const core::Catalog> load_catalog(const Db& db);
 // CREATE TABLE for a collection (columns sorted by name) plus its indexes.
 void create_collection_table(Db& db, const core::Collection& c);
 void insert_collection_row(Db& db, const core::Collection& c);
+void alter_collection(Db& db, const core::Collection& before, const core::Collection& after);
 
 struct IndexDef {
   bool unique = false;
   std::string name;
-  std::vector<std::string> columns;  // identifiers, optionally followed by " COLLATE NOCASE" / " DESC"
-  std::string where;                 // only for trusted (system) definitions
+  std::vector<std::string>
+      columns;        // identifiers, optionally followed by " COLLATE NOCASE" / " DESC"
+  std::string where;  // only for trusted (system) definitions
 };
 // Parses "CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table (cols) [WHERE expr]";
 // nullopt when it is not that shape or names are not identifiers.
@@ -41,13 +43,16 @@ void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v);
 std::string select_columns(const core::Collection& c);
 
 json::object read_row(const core::Collection& c, const Stmt& st);
-std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id);
+std::optional<json::object> get_record(const Db& db, const core::Collection& c,
+                                       std::string_view id);
 ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q);
-std::optional<json::object> find_record_by(const Db& db, const core::Collection& c, std::string_view field,
-                                           std::string_view value);
-void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c, const json::object& values);
+std::optional<json::object> find_record_by(const Db& db, const core::Collection& c,
+                                           std::string_view field, std::string_view value);
+void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c,
+                   const json::object& values);
 bool update_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id,
                    const json::object& values);
-bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id, int depth);
+bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id,
+                   int depth);
 
 }  // namespace plinth::store::detail

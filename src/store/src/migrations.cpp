@@ -47,7 +47,8 @@ constexpr const char* kDefaultSettings =
     R"({"superuserIPs":[],"smtp":{"enabled":false,"port":587,"host":"smtp.example.com","username":"","password":"","authMethod":"","tls":false,"localName":""},"backups":{"cron":"","cronMaxKeep":3,"s3":{"enabled":false,"bucket":"","region":"","endpoint":"","accessKey":"","forcePathStyle":false}},"s3":{"enabled":false,"bucket":"","region":"","endpoint":"","accessKey":"","forcePathStyle":false},"meta":{"accentColor":"#1055c9","appName":"Acme","appURL":"http://localhost:8090","senderName":"Support","senderAddress":"support@example.com","hideControls":false},"rateLimits":{"rules":[{"label":"*:auth","audience":"","duration":3,"maxRequests":2},{"label":"*:create","audience":"","duration":5,"maxRequests":20},{"label":"/api/batch","audience":"","duration":1,"maxRequests":3},{"label":"/api/","audience":"","duration":10,"maxRequests":300}],"excludedIPs":[],"enabled":false},"trustedProxy":{"headers":[],"useLeftmostIP":false},"batch":{"enabled":false,"maxRequests":50,"timeout":3,"maxBodySize":0},"logs":{"maxDays":5,"minLevel":0,"logIP":true,"logAuthId":false}})";
 
 std::string strip_quotes(std::string_view s) {
-  if (s.size() >= 2 && (s.front() == '`' || s.front() == '"' || s.front() == '[' || s.front() == '\'')) {
+  if (s.size() >= 2 &&
+      (s.front() == '`' || s.front() == '"' || s.front() == '[' || s.front() == '\'')) {
     char close = s.front() == '[' ? ']' : s.front();
     if (s.back() == close) return std::string(s.substr(1, s.size() - 2));
   }
@@ -78,7 +79,8 @@ std::optional<IndexDef> parse_index(std::string_view sql) {
   std::size_t start = 0;
   while (start <= cols.size()) {
     auto comma = cols.find(',', start);
-    std::string part = trim(cols.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    std::string part =
+        trim(cols.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (part.empty()) return std::nullopt;
     // "col", "`col` COLLATE NOCASE", "col DESC"
     std::string name = part, suffix;
@@ -90,7 +92,8 @@ std::optional<IndexDef> parse_index(std::string_view sql) {
     name = strip_quotes(name);
     if (!core::is_identifier(name)) return std::nullopt;
     std::string upper;
-    for (char ch : suffix) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+    for (char ch : suffix)
+      upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
     static const std::regex kSuffix(R"(^(COLLATE\s+(NOCASE|BINARY|RTRIM))?\s*(ASC|DESC)?$)");
     if (!std::regex_match(upper, kSuffix)) return std::nullopt;
     std::string col = core::quote_identifier(name);
@@ -135,25 +138,163 @@ void create_collection_table(Db& db, const core::Collection& c) {
 
 void insert_collection_row(Db& db, const core::Collection& c) {
   Stmt st(db,
-          "INSERT INTO `_collections` (`id`, `system`, `type`, `name`, `fields`, `indexes`, `listRule`, "
+          "INSERT INTO `_collections` (`id`, `system`, `type`, `name`, `fields`, `indexes`, "
+          "`listRule`, "
           "`viewRule`, `createRule`, `updateRule`, `deleteRule`, `options`, `created`, `updated`) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  st.bind(1, c.id).bind(2, static_cast<std::int64_t>(c.system ? 1 : 0)).bind(3, c.type).bind(4, c.name);
+  st.bind(1, c.id)
+      .bind(2, static_cast<std::int64_t>(c.system ? 1 : 0))
+      .bind(3, c.type)
+      .bind(4, c.name);
   st.bind(5, c.fields_db_json()).bind(6, c.indexes_db_json());
-  const std::optional<std::string>* rules[] = {&c.list_rule, &c.view_rule, &c.create_rule, &c.update_rule,
-                                               &c.delete_rule};
+  const std::optional<std::string>* rules[] = {&c.list_rule, &c.view_rule, &c.create_rule,
+                                               &c.update_rule, &c.delete_rule};
   for (int i = 0; i < 5; ++i) {
-    if (*rules[i]) st.bind(7 + i, **rules[i]);
-    else st.bind_null(7 + i);
+    if (*rules[i])
+      st.bind(7 + i, **rules[i]);
+    else
+      st.bind_null(7 + i);
   }
   st.bind(12, c.options_db_json()).bind(13, c.created).bind(14, c.updated);
+  st.step();
+}
+
+namespace {
+
+// SQL converting a column's stored value from one field kind to another.
+std::string convert_expr(const core::Field& from, const core::Field& to, const std::string& col) {
+  using core::FieldType;
+  bool from_multi = from.is_multi(), to_multi = to.is_multi();
+  if (to_multi && !from_multi) {
+    return "CASE WHEN COALESCE(" + col + ", '') = '' THEN '[]' ELSE (CASE WHEN json_valid(" + col +
+           ") AND json_type(" + col + ") = 'array' THEN " + col + " ELSE json_array(" + col +
+           ") END) END";
+  }
+  if (from_multi && !to_multi) {
+    return "CASE WHEN COALESCE(" + col + ", '[]') = '[]' THEN '' ELSE (CASE WHEN json_valid(" +
+           col + ") AND json_type(" + col + ") = 'array' THEN COALESCE(json_extract(" + col +
+           ", '$[#-1]'), '') ELSE " + col + " END) END";
+  }
+  if (to_multi) return "CASE WHEN json_valid(" + col + ") THEN " + col + " ELSE '[]' END";
+  switch (to.type) {
+    case FieldType::number: return "COALESCE(CAST(" + col + " AS REAL), 0)";
+    case FieldType::boolean:
+      return "CASE WHEN " + col + " IN (1, '1', 'true', 't', 'TRUE', 'True') THEN 1 ELSE 0 END";
+    case FieldType::json:
+      return "CASE WHEN " + col + " IS NULL THEN NULL WHEN json_valid(" + col + ") THEN " + col +
+             " ELSE json_quote(" + col + ") END";
+    case FieldType::geo_point:
+      return "CASE WHEN json_valid(" + col + ") AND json_type(" + col + ") = 'object' THEN " + col +
+             " ELSE '{\"lon\":0,\"lat\":0}' END";
+    default:
+      if (from.type == FieldType::boolean)
+        return "CASE WHEN " + col + " THEN 'true' ELSE 'false' END";
+      return "COALESCE(CAST(" + col + " AS TEXT), '')";
+  }
+}
+
+const core::Field* field_by_id(const core::Collection& c, const std::string& id) {
+  for (const auto& f : c.fields) {
+    if (f.id == id) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void alter_collection(Db& db, const core::Collection& before, const core::Collection& after) {
+  if (before.is_view() || after.is_view()) {
+    throw StoreError(StoreError::Kind::bad_request, "View collections cannot be altered yet.");
+  }
+  std::string table = core::quote_identifier(after.name);
+  if (before.name != after.name) {
+    db.exec("ALTER TABLE " + core::quote_identifier(before.name) + " RENAME TO " + table);
+  }
+  // Indexes are dropped first (a column in an index cannot be dropped) and rebuilt last.
+  {
+    Stmt st(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL");
+    st.bind(1, after.name);
+    std::vector<std::string> names;
+    while (st.step()) names.push_back(st.text(0));
+    for (const auto& n : names) {
+      std::string quoted = "\"";
+      for (char ch : n) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      quoted += "\"";
+      db.exec("DROP INDEX IF EXISTS " + quoted);
+    }
+  }
+  // Removed fields.
+  for (const auto& f : before.fields) {
+    if (field_by_id(after, f.id)) continue;
+    if (f.primary_key)
+      throw StoreError(StoreError::Kind::bad_request, "The id field cannot be removed.");
+    db.exec("ALTER TABLE " + table + " DROP COLUMN " + core::quote_identifier(f.name));
+  }
+  // Renamed and retyped fields.
+  int tmp = 0;
+  for (const auto& f : after.fields) {
+    const core::Field* old = field_by_id(before, f.id);
+    if (!old) continue;
+    std::string current = old->name;
+    if (old->name != f.name) {
+      db.exec("ALTER TABLE " + table + " RENAME COLUMN " + core::quote_identifier(old->name) +
+              " TO " + core::quote_identifier(f.name));
+      current = f.name;
+    }
+    bool retype = old->type != f.type || old->is_multi() != f.is_multi();
+    if (!retype) continue;
+    if (f.primary_key || old->primary_key) {
+      throw StoreError(StoreError::Kind::bad_request, "The id field cannot change type.");
+    }
+    std::string temp = "_plinth_old_" + std::to_string(tmp++) + "_" + f.name;
+    db.exec("ALTER TABLE " + table + " RENAME COLUMN " + core::quote_identifier(current) + " TO " +
+            core::quote_identifier(temp));
+    db.exec("ALTER TABLE " + table + " ADD COLUMN " + core::quote_identifier(f.name) + " " +
+            f.column_type());
+    db.exec("UPDATE " + table + " SET " + core::quote_identifier(f.name) + " = " +
+            convert_expr(*old, f, core::quote_identifier(temp)));
+    db.exec("ALTER TABLE " + table + " DROP COLUMN " + core::quote_identifier(temp));
+  }
+  // Added fields.
+  for (const auto& f : after.fields) {
+    if (field_by_id(before, f.id)) continue;
+    if (f.primary_key)
+      throw StoreError(StoreError::Kind::bad_request, "The id field cannot be added later.");
+    db.exec("ALTER TABLE " + table + " ADD COLUMN " + core::quote_identifier(f.name) + " " +
+            f.column_type());
+  }
+  for (const auto& raw : after.indexes) {
+    auto idx = parse_index(raw);
+    if (!idx) throw StoreError(StoreError::Kind::bad_request, "invalid index: " + raw);
+    db.exec(build_index_sql(*idx, after.name));
+  }
+  Stmt st(db,
+          "UPDATE `_collections` SET `name` = ?, `fields` = ?, `indexes` = ?, `listRule` = ?, "
+          "`viewRule` = ?, "
+          "`createRule` = ?, `updateRule` = ?, `deleteRule` = ?, `options` = ?, `updated` = ? "
+          "WHERE `id` = ?");
+  st.bind(1, after.name).bind(2, after.fields_db_json()).bind(3, after.indexes_db_json());
+  const std::optional<std::string>* rules[] = {&after.list_rule, &after.view_rule,
+                                               &after.create_rule, &after.update_rule,
+                                               &after.delete_rule};
+  for (int i = 0; i < 5; ++i) {
+    if (*rules[i])
+      st.bind(4 + i, **rules[i]);
+    else
+      st.bind_null(4 + i);
+  }
+  st.bind(9, after.options_db_json()).bind(10, after.updated).bind(11, after.id);
   st.step();
 }
 
 void migrate_data_db(Db& db) {
   db.exec("BEGIN IMMEDIATE");
   try {
-    db.exec("CREATE TABLE IF NOT EXISTS `_migrations` (file VARCHAR(255) PRIMARY KEY NOT NULL, applied INTEGER NOT NULL)");
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS `_migrations` (file VARCHAR(255) PRIMARY KEY NOT NULL, applied "
+        "INTEGER NOT NULL)");
     if (!table_exists(db, "_collections")) {
       db.exec(R"(CREATE TABLE `_collections` (
   `id` TEXT PRIMARY KEY DEFAULT ('r'||lower(hex(randomblob(7)))) NOT NULL,
@@ -181,7 +322,9 @@ void migrate_data_db(Db& db) {
         create_collection_table(db, c);
         insert_collection_row(db, c);
       }
-      Stmt st(db, "INSERT INTO `_params` (`id`, `value`, `created`, `updated`) VALUES ('settings', ?, ?, ?)");
+      Stmt st(db,
+              "INSERT INTO `_params` (`id`, `value`, `created`, `updated`) VALUES ('settings', ?, "
+              "?, ?)");
       st.bind(1, kDefaultSettings).bind(2, now).bind(3, now);
       st.step();
       for (const char* m : kPocketBaseMigrations) record_migration(db, m);
@@ -203,19 +346,23 @@ void migrate_aux_db(Db& db) {
   `created` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL))");
   db.exec("CREATE INDEX IF NOT EXISTS idx_logs_level on `_logs` (`level`)");
   db.exec("CREATE INDEX IF NOT EXISTS idx_logs_message on `_logs` (`message`)");
-  db.exec("CREATE INDEX IF NOT EXISTS idx_logs_created_hour on `_logs` (strftime('%Y-%m-%d %H:00:00', `created`))");
+  db.exec(
+      "CREATE INDEX IF NOT EXISTS idx_logs_created_hour on `_logs` (strftime('%Y-%m-%d %H:00:00', "
+      "`created`))");
 }
 
 std::shared_ptr<const core::Catalog> load_catalog(const Db& db) {
   Stmt st(db,
-          "SELECT `id`, `system`, `type`, `name`, `fields`, `indexes`, `listRule`, `viewRule`, `createRule`, "
-          "`updateRule`, `deleteRule`, `options`, `created`, `updated` FROM `_collections` ORDER BY rowid");
+          "SELECT `id`, `system`, `type`, `name`, `fields`, `indexes`, `listRule`, `viewRule`, "
+          "`createRule`, "
+          "`updateRule`, `deleteRule`, `options`, `created`, `updated` FROM `_collections` ORDER "
+          "BY rowid");
   std::vector<std::shared_ptr<const core::Collection>> out;
   while (st.step()) {
     out.push_back(std::make_shared<core::Collection>(core::collection_from_row(
-        st.text(0), st.integer(1) != 0, st.text(2), st.text(3), st.text(4), st.text(5), st.text_or_null(6),
-        st.text_or_null(7), st.text_or_null(8), st.text_or_null(9), st.text_or_null(10), st.text(11),
-        st.text(12), st.text(13))));
+        st.text(0), st.integer(1) != 0, st.text(2), st.text(3), st.text(4), st.text(5),
+        st.text_or_null(6), st.text_or_null(7), st.text_or_null(8), st.text_or_null(9),
+        st.text_or_null(10), st.text(11), st.text(12), st.text(13))));
   }
   return std::make_shared<core::Catalog>(std::move(out));
 }

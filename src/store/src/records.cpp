@@ -27,7 +27,9 @@ std::vector<std::string> parse_list(const std::string& text) {
   return out;
 }
 
-std::string where_id() { return " WHERE `id` = ?"; }
+std::string where_id() {
+  return " WHERE `id` = ?";
+}
 
 }  // namespace
 
@@ -100,24 +102,30 @@ json::value value_from_db(const core::Field& f, const Stmt& st, int col) {
 void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v) {
   switch (f.type) {
     case FieldType::number: {
-      double d = v.is_double() ? v.get_double()
-                 : v.is_int64() ? static_cast<double>(v.get_int64())
+      double d = v.is_double()   ? v.get_double()
+                 : v.is_int64()  ? static_cast<double>(v.get_int64())
                  : v.is_uint64() ? static_cast<double>(v.get_uint64())
                                  : 0.0;
       st.bind(idx, d);
       return;
     }
-    case FieldType::boolean: st.bind(idx, static_cast<std::int64_t>(v.is_bool() && v.get_bool())); return;
+    case FieldType::boolean:
+      st.bind(idx, static_cast<std::int64_t>(v.is_bool() && v.get_bool()));
+      return;
     case FieldType::json:
-      if (v.is_null()) st.bind_null(idx);
-      else st.bind(idx, core::to_json(v));
+      if (v.is_null())
+        st.bind_null(idx);
+      else
+        st.bind(idx, core::to_json(v));
       return;
     case FieldType::geo_point: st.bind(idx, core::to_json(v)); return;
     case FieldType::select:
     case FieldType::relation:
     case FieldType::file:
-      if (f.is_multi()) st.bind(idx, v.is_array() ? core::to_json(v) : std::string("[]"));
-      else st.bind(idx, v.is_string() ? std::string(v.get_string()) : std::string());
+      if (f.is_multi())
+        st.bind(idx, v.is_array() ? core::to_json(v) : std::string("[]"));
+      else
+        st.bind(idx, v.is_string() ? std::string(v.get_string()) : std::string());
       return;
     default: st.bind(idx, v.is_string() ? std::string(v.get_string()) : std::string()); return;
   }
@@ -140,18 +148,20 @@ json::object read_row(const core::Collection& c, const Stmt& st) {
   return o;
 }
 
-std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id) {
-  Stmt st(db, "SELECT " + select_columns(c) + " FROM " + core::quote_identifier(c.name) + where_id());
+std::optional<json::object> get_record(const Db& db, const core::Collection& c,
+                                       std::string_view id) {
+  Stmt st(db,
+          "SELECT " + select_columns(c) + " FROM " + core::quote_identifier(c.name) + where_id());
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_row(c, st);
 }
 
-std::optional<json::object> find_record_by(const Db& db, const core::Collection& c, std::string_view field,
-                                           std::string_view value) {
+std::optional<json::object> find_record_by(const Db& db, const core::Collection& c,
+                                           std::string_view field, std::string_view value) {
   if (!c.field(field)) return std::nullopt;
-  Stmt st(db, "SELECT " + select_columns(c) + " FROM " + core::quote_identifier(c.name) + " WHERE " +
-                  core::quote_identifier(field) + " = ? COLLATE NOCASE LIMIT 1");
+  Stmt st(db, "SELECT " + select_columns(c) + " FROM " + core::quote_identifier(c.name) +
+                  " WHERE " + core::quote_identifier(field) + " = ? COLLATE NOCASE LIMIT 1");
   st.bind(1, value);
   if (!st.step()) return std::nullopt;
   return read_row(c, st);
@@ -162,10 +172,14 @@ ListResult list_records(const Db& db, const core::Collection& c, const ListQuery
   std::string order;
   for (const auto& s : q.sort) {
     std::string term;
-    if (s.field == "@random") term = "RANDOM()";
-    else if (s.field == "@rowid") term = table + "._rowid_";
-    else if (c.field(s.field)) term = table + "." + core::quote_identifier(s.field);
-    else throw StoreError(StoreError::Kind::bad_request, "invalid sort field \"" + s.field + "\"");
+    if (s.field == "@random")
+      term = "RANDOM()";
+    else if (s.field == "@rowid")
+      term = table + "._rowid_";
+    else if (c.field(s.field))
+      term = table + "." + core::quote_identifier(s.field);
+    else
+      throw StoreError(StoreError::Kind::bad_request, "invalid sort field \"" + s.field + "\"");
     if (s.field != "@random") term += s.desc ? " DESC" : " ASC";
     order += order.empty() ? " ORDER BY " : ", ";
     order += term;
@@ -186,7 +200,8 @@ namespace {
 
 // "UNIQUE constraint failed: demo.title" -> field errors, else nullopt.
 std::optional<core::FieldErrors> unique_violation(const SqliteError& e, const core::Collection& c) {
-  if (e.extended_code() != SQLITE_CONSTRAINT_UNIQUE && e.extended_code() != SQLITE_CONSTRAINT_PRIMARYKEY)
+  if (e.extended_code() != SQLITE_CONSTRAINT_UNIQUE &&
+      e.extended_code() != SQLITE_CONSTRAINT_PRIMARYKEY)
     return std::nullopt;
   std::string msg = e.what();
   core::FieldErrors errors;
@@ -195,17 +210,20 @@ std::optional<core::FieldErrors> unique_violation(const SqliteError& e, const co
   std::size_t start = 0;
   while (start < list.size()) {
     auto comma = list.find(", ", start);
-    std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string item =
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     auto dot = item.rfind('.');
     std::string col = dot == std::string::npos ? item : item.substr(dot + 1);
-    if (c.field(col)) errors[col] = core::FieldError{"validation_not_unique", "Value must be unique.", {}};
+    if (c.field(col))
+      errors[col] = core::FieldError{"validation_not_unique", "Value must be unique.", {}};
     if (comma == std::string::npos) break;
     start = comma + 2;
   }
   return errors;
 }
 
-void check_relations(const Db& db, const core::Catalog& cat, const core::Collection& c, const json::object& values) {
+void check_relations(const Db& db, const core::Catalog& cat, const core::Collection& c,
+                     const json::object& values) {
   core::FieldErrors errors;
   for (const auto& f : c.fields) {
     if (f.type != FieldType::relation) continue;
@@ -221,10 +239,12 @@ void check_relations(const Db& db, const core::Catalog& cat, const core::Collect
     if (ids.empty()) continue;
     auto target = cat.find(f.string_option("collectionId"));
     if (!target) {
-      errors[f.name] = {"validation_missing_rel_collection", "The relation collection doesn't exist.", {}};
+      errors[f.name] = {
+          "validation_missing_rel_collection", "The relation collection doesn't exist.", {}};
       continue;
     }
-    std::string sql = "SELECT COUNT(*) FROM " + core::quote_identifier(target->name) + " WHERE `id` IN (";
+    std::string sql =
+        "SELECT COUNT(*) FROM " + core::quote_identifier(target->name) + " WHERE `id` IN (";
     for (std::size_t i = 0; i < ids.size(); ++i) sql += i ? ",?" : "?";
     sql += ")";
     Stmt st(db, sql);
@@ -232,7 +252,8 @@ void check_relations(const Db& db, const core::Catalog& cat, const core::Collect
     st.step();
     if (st.integer(0) != static_cast<std::int64_t>(ids.size())) {
       errors[f.name] = {"validation_missing_rel_records",
-                        "Failed to find all relation records with the provided ids.", {}};
+                        "Failed to find all relation records with the provided ids.",
+                        {}};
     }
   }
   if (!errors.empty()) throw core::ValidationFailed("Failed to save record.", std::move(errors));
@@ -240,7 +261,8 @@ void check_relations(const Db& db, const core::Catalog& cat, const core::Collect
 
 }  // namespace
 
-void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c, const json::object& values) {
+void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c,
+                   const json::object& values) {
   check_relations(db, cat, c, values);
   std::string cols, marks;
   for (std::size_t i = 0; i < c.fields.size(); ++i) {
@@ -251,7 +273,8 @@ void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
     cols += core::quote_identifier(c.fields[i].name);
     marks += "?";
   }
-  Stmt st(db, "INSERT INTO " + core::quote_identifier(c.name) + " (" + cols + ") VALUES (" + marks + ")");
+  Stmt st(db, "INSERT INTO " + core::quote_identifier(c.name) + " (" + cols + ") VALUES (" + marks +
+                  ")");
   for (std::size_t i = 0; i < c.fields.size(); ++i) {
     const auto& f = c.fields[i];
     auto* v = values.if_contains(f.name);
@@ -260,7 +283,8 @@ void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
   try {
     st.step();
   } catch (const SqliteError& e) {
-    if (auto errs = unique_violation(e, c)) throw core::ValidationFailed("Failed to create record.", std::move(*errs));
+    if (auto errs = unique_violation(e, c))
+      throw core::ValidationFailed("Failed to create record.", std::move(*errs));
     throw;
   }
 }
@@ -286,13 +310,15 @@ bool update_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
   try {
     st.step();
   } catch (const SqliteError& e) {
-    if (auto errs = unique_violation(e, c)) throw core::ValidationFailed("Failed to update record.", std::move(*errs));
+    if (auto errs = unique_violation(e, c))
+      throw core::ValidationFailed("Failed to update record.", std::move(*errs));
     throw;
   }
   return db.changes() > 0;
 }
 
-bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id, int depth) {
+bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id,
+                   int depth) {
   if (depth > 32) throw StoreError(StoreError::Kind::bad_request, "relation cascade is too deep");
   // References from relation fields pointing at this collection.
   for (const auto& other : cat.all()) {
@@ -301,9 +327,10 @@ bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
       if (f.type != FieldType::relation || f.string_option("collectionId") != c.id) continue;
       std::string table = core::quote_identifier(other->name);
       std::string col = core::quote_identifier(f.name);
-      std::string cond = f.is_multi() ? "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(" + col + ") THEN " +
-                                            col + " ELSE '[]' END) WHERE value = ?)"
-                                      : col + " = ?";
+      std::string cond = f.is_multi()
+                             ? "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(" + col +
+                                   ") THEN " + col + " ELSE '[]' END) WHERE value = ?)"
+                             : col + " = ?";
       Stmt refs(db, "SELECT `id` FROM " + table + " WHERE " + cond);
       refs.bind(1, id);
       std::vector<std::string> ref_ids;
@@ -329,9 +356,10 @@ bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
           v = "";
         }
         if (f.required && now_empty) {
-          throw StoreError(StoreError::Kind::bad_request,
-                           "The record cannot be deleted because it is part of a required reference in "
-                           "another record.");
+          throw StoreError(
+              StoreError::Kind::bad_request,
+              "The record cannot be deleted because it is part of a required reference in "
+              "another record.");
         }
         Stmt upd(db, "UPDATE " + table + " SET " + col + " = ? WHERE `id` = ?");
         bind_value(upd, 1, f, v);

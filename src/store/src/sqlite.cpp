@@ -48,17 +48,23 @@ void Db::exec(std::string_view sql) {
   }
 }
 
-std::int64_t Db::changes() const { return sqlite3_changes64(db_); }
+std::int64_t Db::changes() const {
+  return sqlite3_changes64(db_);
+}
 
 Stmt::Stmt(const Db& db, std::string_view sql) : db_(db) {
-  int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  int rc =
+      sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK) db.throw_error("prepare");
 }
 
-Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+Stmt::~Stmt() {
+  sqlite3_finalize(stmt_);
+}
 
 Stmt& Stmt::bind(int i, std::string_view text) {
-  if (sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK)
+  if (sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8) !=
+      SQLITE_OK)
     db_.throw_error("bind");
   return *this;
 }
@@ -90,10 +96,18 @@ void Stmt::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-int Stmt::column_count() const { return sqlite3_column_count(stmt_); }
-std::string_view Stmt::column_name(int i) const { return sqlite3_column_name(stmt_, i); }
-bool Stmt::is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
-int Stmt::column_type(int i) const { return sqlite3_column_type(stmt_, i); }
+int Stmt::column_count() const {
+  return sqlite3_column_count(stmt_);
+}
+std::string_view Stmt::column_name(int i) const {
+  return sqlite3_column_name(stmt_, i);
+}
+bool Stmt::is_null(int i) const {
+  return sqlite3_column_type(stmt_, i) == SQLITE_NULL;
+}
+int Stmt::column_type(int i) const {
+  return sqlite3_column_type(stmt_, i);
+}
 
 std::string Stmt::text(int i) const {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
@@ -106,7 +120,11 @@ std::optional<std::string> Stmt::text_or_null(int i) const {
   return text(i);
 }
 
-double Stmt::real(int i) const { return sqlite3_column_double(stmt_, i); }
-std::int64_t Stmt::integer(int i) const { return sqlite3_column_int64(stmt_, i); }
+double Stmt::real(int i) const {
+  return sqlite3_column_double(stmt_, i);
+}
+std::int64_t Stmt::integer(int i) const {
+  return sqlite3_column_int64(stmt_, i);
+}
 
 }  // namespace plinth::store

@@ -83,7 +83,8 @@ class SqliteStore final : public Store {
     write([&](Db& db) { detail::insert_record(db, *cat, c, values); });
   }
 
-  bool update_record(const core::Collection& c, std::string_view id, const json::object& values) override {
+  bool update_record(const core::Collection& c, std::string_view id,
+                     const json::object& values) override {
     auto cat = catalog();
     bool found = false;
     write([&](Db& db) { found = detail::update_record(db, *cat, c, id, values); });
@@ -117,6 +118,37 @@ class SqliteStore final : public Store {
     });
     reload_catalog();
     return true;
+  }
+
+  void update_collection(const core::Collection& before, const core::Collection& after) override {
+    try {
+      write([&](Db& db) { detail::alter_collection(db, before, after); });
+    } catch (const SqliteError& e) {
+      reload_catalog();
+      throw StoreError(StoreError::Kind::bad_request,
+                       std::string("Failed to apply the schema change: ") + e.what());
+    } catch (const StoreError& e) {
+      reload_catalog();
+      if (e.kind() == StoreError::Kind::unavailable) throw;
+      throw StoreError(StoreError::Kind::bad_request,
+                       std::string("Failed to apply the schema change: ") + e.what());
+    } catch (...) {
+      reload_catalog();
+      throw;
+    }
+    reload_catalog();
+  }
+
+  void truncate_collection(const core::Collection& c) override {
+    auto cat = catalog();
+    write([&](Db& db) {
+      std::vector<std::string> ids;
+      {
+        Stmt st(db, "SELECT `id` FROM " + core::quote_identifier(c.name));
+        while (st.step()) ids.push_back(st.text(0));
+      }
+      for (const auto& id : ids) detail::delete_record(db, *cat, c, id, 0);
+    });
   }
 
   WriteStats write_stats() const override {
@@ -164,7 +196,9 @@ class SqliteStore final : public Store {
     auto fut = op.done.get_future();
     {
       std::lock_guard lock(queue_mu_);
-      if (failed_) throw StoreError(StoreError::Kind::unavailable, "the database is refusing writes after a failed commit");
+      if (failed_)
+        throw StoreError(StoreError::Kind::unavailable,
+                         "the database is refusing writes after a failed commit");
       queue_.push_back(&op);
     }
     queue_cv_.notify_one();
@@ -221,7 +255,8 @@ class SqliteStore final : public Store {
       }
       bool io = e.code() == SQLITE_IOERR || e.code() == SQLITE_CORRUPT;
       auto err = std::make_exception_ptr(StoreError(
-          e.code() == SQLITE_FULL ? StoreError::Kind::unavailable : StoreError::Kind::internal, e.what()));
+          e.code() == SQLITE_FULL ? StoreError::Kind::unavailable : StoreError::Kind::internal,
+          e.what()));
       {
         std::lock_guard lock(queue_mu_);
         if (io) failed_ = true;
@@ -246,7 +281,8 @@ class SqliteStore final : public Store {
       } catch (const StoreError&) {
         batch[i]->done.set_exception(results[i]);
       } catch (const SqliteError& e) {
-        auto kind = e.code() == SQLITE_CONSTRAINT ? StoreError::Kind::bad_request : StoreError::Kind::internal;
+        auto kind = e.code() == SQLITE_CONSTRAINT ? StoreError::Kind::bad_request
+                                                  : StoreError::Kind::internal;
         batch[i]->done.set_exception(std::make_exception_ptr(StoreError(kind, e.what())));
       } catch (...) {
         batch[i]->done.set_exception(results[i]);

@@ -37,15 +37,12 @@ struct Collection {
 };
 
 // Parses a stored `_collections` row's JSON columns; throws std::runtime_error when unusable.
-Collection collection_from_row(std::string id, bool system, std::string type, std::string name,
-                               std::string_view fields_json, std::string_view indexes_json,
-                               std::optional<std::string> list_rule,
-                               std::optional<std::string> view_rule,
-                               std::optional<std::string> create_rule,
-                               std::optional<std::string> update_rule,
-                               std::optional<std::string> delete_rule,
-                               std::string_view options_json, std::string created,
-                               std::string updated);
+Collection collection_from_row(
+    std::string id, bool system, std::string type, std::string name, std::string_view fields_json,
+    std::string_view indexes_json, std::optional<std::string> list_rule,
+    std::optional<std::string> view_rule, std::optional<std::string> create_rule,
+    std::optional<std::string> update_rule, std::optional<std::string> delete_rule,
+    std::string_view options_json, std::string created, std::string updated);
 
 class Catalog {
  public:

@@ -14,8 +14,21 @@ namespace plinth::core {
 namespace json = boost::json;
 
 enum class FieldType {
-  text, number, boolean, email, url, editor, date, autodate, select, json, relation, file,
-  password, geo_point, unknown
+  text,
+  number,
+  boolean,
+  email,
+  url,
+  editor,
+  date,
+  autodate,
+  select,
+  json,
+  relation,
+  file,
+  password,
+  geo_point,
+  unknown
 };
 
 FieldType parse_field_type(std::string_view name);

@@ -39,9 +39,9 @@ struct ApplyOptions {
 };
 
 struct PreparedRecord {
-  json::object values;                                 // field name -> normalised value
-  std::map<std::string, std::string> new_passwords;    // password field -> new plain text
-  FieldErrors errors;                                  // malformed inputs found while applying
+  json::object values;                               // field name -> normalised value
+  std::map<std::string, std::string> new_passwords;  // password field -> new plain text
+  FieldErrors errors;                                // malformed inputs found while applying
 };
 
 // Starts from `existing` (update) or the collection's zero values (create),
@@ -58,7 +58,8 @@ struct ViewOptions {
 };
 // The API JSON of a record: keys sorted, collectionId/collectionName added,
 // password/tokenKey never present.
-json::object record_to_api(const Collection& c, const json::object& values, const ViewOptions& opts);
+json::object record_to_api(const Collection& c, const json::object& values,
+                           const ViewOptions& opts);
 
 // Number of Unicode code points in UTF-8 text.
 std::size_t utf8_length(std::string_view s);

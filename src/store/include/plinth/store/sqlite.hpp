@@ -70,7 +70,8 @@ class Stmt {
   std::optional<std::string> text_or_null(int i) const;
   double real(int i) const;
   std::int64_t integer(int i) const;
-  int column_type(int i) const;  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL
+  int column_type(
+      int i) const;  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL
 
  private:
   const Db& db_;

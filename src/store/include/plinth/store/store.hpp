@@ -69,19 +69,28 @@ class Store {
   virtual std::shared_ptr<const core::Catalog> catalog() const = 0;
 
   virtual ListResult list_records(const core::Collection& c, const ListQuery& q) = 0;
-  virtual std::optional<json::object> get_record(const core::Collection& c, std::string_view id) = 0;
-  virtual std::optional<json::object> find_record_by(const core::Collection& c, std::string_view field,
+  virtual std::optional<json::object> get_record(const core::Collection& c,
+                                                 std::string_view id) = 0;
+  virtual std::optional<json::object> find_record_by(const core::Collection& c,
+                                                     std::string_view field,
                                                      std::string_view value) = 0;
 
   virtual void insert_record(const core::Collection& c, const json::object& values) = 0;
   // False when no such record.
-  virtual bool update_record(const core::Collection& c, std::string_view id, const json::object& values) = 0;
+  virtual bool update_record(const core::Collection& c, std::string_view id,
+                             const json::object& values) = 0;
   // Applies relation cascades; false when no such record.
   virtual bool delete_record(const core::Collection& c, std::string_view id) = 0;
 
   // DDL + `_collections` row in one transaction; the catalog is refreshed on success.
   virtual void create_collection(const core::Collection& c) = 0;
   virtual bool delete_collection(std::string_view id) = 0;
+  // Schema change from `before` to `after` (fields matched by id): renames the
+  // table and columns, adds, drops and retypes columns with data converted, and
+  // rebuilds every index — all in one transaction; any failing step rolls back all.
+  virtual void update_collection(const core::Collection& before, const core::Collection& after) = 0;
+  // Deletes every record (relation cascades applied) in one transaction.
+  virtual void truncate_collection(const core::Collection& c) = 0;
 
   virtual WriteStats write_stats() const = 0;
 };

@@ -1,0 +1,242 @@
+// The SQLite store against a real database in a temp dir: layout, group
+// commit with a failing operation, relation cascades.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <latch>
+#include <thread>
+
+#include "plinth/core/json.hpp"
+#include "plinth/core/record.hpp"
+#include "plinth/store/store.hpp"
+#include "test_support.hpp"
+
+namespace plinth::store {
+namespace {
+
+core::Collection base_collection(std::string name, std::string fields_json) {
+  auto c = core::collection_from_row(core::default_collection_id("base", name), false, "base", name,
+                                     fields_json, "[]", "", "", "", "", "", "{}", "", "");
+  return c;
+}
+
+const char* kIdField = R"({"name":"id","type":"text","primaryKey":true,"required":true,"system":true})";
+
+std::vector<std::string> query_column(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  std::vector<std::string> out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      auto* t = sqlite3_column_text(st, 0);
+      out.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(Store, FreshDirectoryHasPocketBaseLayout) {
+  test::TempDir dir;
+  {
+    auto s = open_sqlite_store({.dir = dir.path()});
+    auto cat = s->catalog();
+    for (const char* name : {"_superusers", "users", "_mfas", "_otps", "_externalAuths", "_authOrigins"}) {
+      EXPECT_TRUE(cat->find(name)) << name;
+    }
+    EXPECT_EQ(cat->find("_superusers")->id, "pbc_3142635823");
+    EXPECT_EQ(cat->find("users")->id, "_pb_users_auth_");
+    EXPECT_EQ(*cat->find("users")->view_rule, "id = @request.auth.id");
+  }
+  auto db = dir.path() + "/data.db";
+  auto tables = query_column(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name");
+  for (const char* t : {"_collections", "_params", "_migrations", "_superusers", "users", "_mfas", "_otps",
+                        "_externalAuths", "_authOrigins"}) {
+    EXPECT_NE(std::find(tables.begin(), tables.end(), t), tables.end()) << t;
+  }
+  auto migrations = query_column(db, "SELECT file FROM _migrations");
+  EXPECT_NE(std::find(migrations.begin(), migrations.end(), "1640988000_init.go"), migrations.end());
+  EXPECT_EQ(query_column(db, "PRAGMA journal_mode"), std::vector<std::string>{"wal"});
+  EXPECT_EQ(query_column(db, "SELECT count(*) FROM _params WHERE id='settings'"), std::vector<std::string>{"1"});
+  auto aux = query_column(dir.path() + "/auxiliary.db", "SELECT name FROM sqlite_master WHERE name='_logs'");
+  EXPECT_EQ(aux.size(), 1U);
+
+  // Reopening is idempotent: nothing duplicated, nothing lost.
+  auto again = open_sqlite_store({.dir = dir.path()});
+  EXPECT_EQ(again->catalog()->all().size(), 6U);
+}
+
+TEST(Store, GroupCommitIsolatesAFailingOperation) {
+  test::TempDir dir;
+  auto s = open_sqlite_store({.dir = dir.path()});
+  auto posts = base_collection("posts", std::string("[") + kIdField + R"(,{"name":"title","type":"text"}])");
+  s->create_collection(posts);
+  auto c = s->catalog()->find("posts");
+  ASSERT_TRUE(c);
+
+  constexpr int kWriters = 64;
+  s->insert_record(*c, {{"id", "dupdupdupdupdup"}, {"title", "first"}});
+  auto before = s->write_stats();
+  std::latch start(kWriters);
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      char id[16];
+      std::snprintf(id, sizeof(id), "w%014d", i);
+      // Writer 17 reuses an existing id: its operation fails, the rest commit.
+      json::object values{{"id", i == 17 ? std::string("dupdupdupdupdup") : std::string(id)},
+                          {"title", "t" + std::to_string(i)}};
+      start.arrive_and_wait();
+      try {
+        s->insert_record(*c, values);
+        ++ok;
+      } catch (const core::ValidationFailed& e) {
+        EXPECT_EQ(e.errors().at("id").code, "validation_not_unique");
+        ++failed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kWriters - 1);
+  EXPECT_EQ(failed.load(), 1);
+  auto list = s->list_records(*c, {.page = 1, .per_page = 1000});
+  EXPECT_EQ(list.total_items, kWriters);  // 63 new + the first
+  auto after = s->write_stats();
+  EXPECT_EQ(after.operations - before.operations, static_cast<std::uint64_t>(kWriters));
+  EXPECT_LT(after.commits - before.commits, static_cast<std::uint64_t>(kWriters))
+      << "no operations shared a commit";
+  auto first = s->get_record(*c, "dupdupdupdupdup");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->at("title").as_string(), "first");
+}
+
+TEST(Store, RelationCascadeRemoveAndRestrict) {
+  test::TempDir dir;
+  auto s = open_sqlite_store({.dir = dir.path()});
+  s->create_collection(base_collection("authors", std::string("[") + kIdField + "]"));
+  auto authors = s->catalog()->find("authors");
+  auto fields = std::string("[") + kIdField +
+                R"(,{"name":"cascade","type":"relation","collectionId":")" + authors->id +
+                R"(","cascadeDelete":true,"maxSelect":1},{"name":"loose","type":"relation","collectionId":")" +
+                authors->id + R"(","maxSelect":5},{"name":"strict","type":"relation","collectionId":")" + authors->id +
+                R"(","maxSelect":1,"required":true}])";
+  s->create_collection(base_collection("books", fields));
+  auto books = s->catalog()->find("books");
+
+  for (const char* id : {"aaaaaaaaaaaaaa1", "aaaaaaaaaaaaaa2", "aaaaaaaaaaaaaa3"}) s->insert_record(*authors, {{"id", id}});
+  // A relation to a missing record is refused.
+  EXPECT_THROW(s->insert_record(*books, {{"id", "bbbbbbbbbbbbbb0"}, {"strict", "nosuchrecord000"}}),
+               core::ValidationFailed);
+  s->insert_record(*books, {{"id", "bbbbbbbbbbbbbb1"}, {"cascade", "aaaaaaaaaaaaaa1"}, {"strict", "aaaaaaaaaaaaaa3"}});
+  s->insert_record(*books, {{"id", "bbbbbbbbbbbbbb2"},
+                            {"loose", json::array{"aaaaaaaaaaaaaa2", "aaaaaaaaaaaaaa1"}},
+                            {"strict", "aaaaaaaaaaaaaa3"}});
+
+  // Restrict: author 3 is a required reference.
+  EXPECT_THROW(s->delete_record(*authors, "aaaaaaaaaaaaaa3"), StoreError);
+  EXPECT_TRUE(s->get_record(*authors, "aaaaaaaaaaaaaa3"));
+
+  // Remove: author 2 disappears from book 2's multi relation.
+  EXPECT_TRUE(s->delete_record(*authors, "aaaaaaaaaaaaaa2"));
+  EXPECT_EQ(core::to_json(s->get_record(*books, "bbbbbbbbbbbbbb2")->at("loose")), R"(["aaaaaaaaaaaaaa1"])");
+
+  // Cascade: deleting author 1 deletes book 1 and removes it from book 2.
+  EXPECT_TRUE(s->delete_record(*authors, "aaaaaaaaaaaaaa1"));
+  EXPECT_FALSE(s->get_record(*books, "bbbbbbbbbbbbbb1"));
+  EXPECT_EQ(core::to_json(s->get_record(*books, "bbbbbbbbbbbbbb2")->at("loose")), "[]");
+  EXPECT_FALSE(s->delete_record(*authors, "aaaaaaaaaaaaaa1"));
+}
+
+TEST(Store, SchemaChangeOnPopulatedTablePreservesDataOrRollsBack) {
+  test::TempDir dir;
+  auto s = open_sqlite_store({.dir = dir.path(), .durability = Durability::normal});
+  auto fields = std::string("[") + kIdField +
+                R"(,{"id":"f_title","name":"title","type":"text"},{"id":"f_count","name":"count","type":"text"},
+                   {"id":"f_tag","name":"tag","type":"select","values":["a","b"],"maxSelect":1},
+                   {"id":"f_old","name":"old","type":"text"}])";
+  s->create_collection(base_collection("items", fields));
+  auto before = s->catalog()->find("items");
+  constexpr int kRows = 10000;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 8; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = t; i < kRows; i += 8) {
+        char id[16];
+        std::snprintf(id, sizeof(id), "r%014d", i);
+        s->insert_record(*before, {{"id", id}, {"title", "title " + std::to_string(i)},
+                                   {"count", std::to_string(i)}, {"tag", i % 2 ? "a" : "b"}, {"old", "x"}});
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+
+  // rename title -> headline, retype count text -> number and tag single -> multi,
+  // remove old, add extra, index headline.
+  core::Collection after = *before;
+  after.fields.clear();
+  std::string err;
+  auto field = [&](const char* json) { return *core::Field::from_json(core::parse_json(json)->get_object(), err); };
+  after.fields.push_back(before->fields[0]);
+  after.fields.push_back(field(R"({"id":"f_title","name":"headline","type":"text"})"));
+  after.fields.push_back(field(R"({"id":"f_count","name":"count","type":"number"})"));
+  after.fields.push_back(field(R"({"id":"f_tag","name":"tag","type":"select","values":["a","b"],"maxSelect":2})"));
+  after.fields.push_back(field(R"({"id":"f_extra","name":"extra","type":"number"})"));
+  after.indexes = {"CREATE UNIQUE INDEX idx_headline ON items (headline)"};
+  s->update_collection(*before, after);
+
+  auto c = s->catalog()->find("items");
+  ASSERT_TRUE(c->field("headline"));
+  EXPECT_FALSE(c->field("title"));
+  EXPECT_FALSE(c->field("old"));
+  auto page = s->list_records(*c, {.page = 1, .per_page = 1000, .sort = {{"count", false}}});
+  EXPECT_EQ(page.total_items, kRows);
+  for (int i = 0; i < 1000; ++i) {
+    const auto& r = page.items[static_cast<std::size_t>(i)];
+    ASSERT_EQ(r.at("headline").as_string(), "title " + std::to_string(i));
+    ASSERT_EQ(core::to_json(r.at("count")), std::to_string(i));
+    ASSERT_EQ(core::to_json(r.at("tag")), i % 2 ? R"(["a"])" : R"(["b"])");
+    ASSERT_EQ(core::to_json(r.at("extra")), "0");
+  }
+  auto db = dir.path() + "/data.db";
+  EXPECT_EQ(query_column(db, "SELECT name FROM sqlite_master WHERE type='index' AND name='idx_headline'").size(), 1U);
+  EXPECT_THROW(s->insert_record(*c, {{"id", "zzzzzzzzzzzzzzz"}, {"headline", "title 5"}}), core::ValidationFailed)
+      << "the rebuilt unique index is enforced";
+
+  // A change whose last step fails (a unique index over duplicate values) leaves
+  // schema and data exactly as they were.
+  core::Collection bad = *c;
+  bad.name = "renamed_items";
+  bad.fields[1] = field(R"({"id":"f_title","name":"headline2","type":"text"})");
+  bad.indexes = {"CREATE UNIQUE INDEX idx_tag ON renamed_items (extra)"};
+  EXPECT_THROW(s->update_collection(*c, bad), StoreError);
+  auto still = s->catalog()->find("items");
+  ASSERT_TRUE(still);
+  EXPECT_FALSE(s->catalog()->find("renamed_items"));
+  EXPECT_TRUE(still->field("headline"));
+  EXPECT_EQ(s->list_records(*still, {.page = 1, .per_page = 1}).total_items, kRows);
+  EXPECT_EQ(query_column(db, "SELECT name FROM sqlite_master WHERE type='index' AND name='idx_headline'").size(), 1U);
+  auto cols = query_column(db, "SELECT name FROM pragma_table_info('items')");
+  EXPECT_NE(std::find(cols.begin(), cols.end(), "headline"), cols.end());
+  EXPECT_EQ(std::find(cols.begin(), cols.end(), "headline2"), cols.end());
+}
+
+TEST(Store, HostileIdentifiersNeverReachSql) {
+  test::TempDir dir;
+  auto s = open_sqlite_store({.dir = dir.path()});
+  EXPECT_THROW(core::collection_from_row("x", false, "base", "bad", R"([{"name":"a`; DROP TABLE users; --","type":"text"}])",
+                                         "[]", "", "", "", "", "", "{}", "", ""),
+               std::runtime_error);
+  auto posts = base_collection("posts", std::string("[") + kIdField + "]");
+  posts.indexes = {"CREATE INDEX idx_x ON posts (id); DROP TABLE users"};
+  EXPECT_THROW(s->create_collection(posts), StoreError);
+  EXPECT_TRUE(s->catalog()->find("users"));
+  EXPECT_FALSE(s->catalog()->find("posts")) << "a failed create must leave nothing behind";
+}
+
+}  // namespace
+}  // namespace plinth::store

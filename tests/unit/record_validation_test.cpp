@@ -11,13 +11,14 @@ namespace plinth::core {
 namespace {
 
 Collection make_collection(const std::string& fields_json, const std::string& type = "base") {
-  return collection_from_row("c1", false, type, "things", fields_json, "[]", "", "", "", "", "", "{}", "", "");
+  return collection_from_row("c1", false, type, "things", fields_json, "[]", "", "", "", "", "",
+                             "{}", "", "");
 }
 
 struct Case {
   const char* name;
-  const char* field;  // one field's JSON (besides the implicit id)
-  const char* body;   // request body
+  const char* field;       // one field's JSON (besides the implicit id)
+  const char* body;        // request body
   const char* want_error;  // error code for the field, or "" for none
   const char* want_value;  // JSON of the stored value when no error ("" = don't check)
 };
@@ -27,7 +28,8 @@ class FieldValidation : public ::testing::TestWithParam<Case> {};
 TEST_P(FieldValidation, NormalisesAndValidates) {
   const auto& c = GetParam();
   auto col = make_collection(
-      std::string(R"([{"name":"id","type":"text","primaryKey":true,"required":true,"system":true,"min":15,"max":15,"pattern":"^[a-z0-9]+$"},)") +
+      std::string(
+          R"([{"name":"id","type":"text","primaryKey":true,"required":true,"system":true,"min":15,"max":15,"pattern":"^[a-z0-9]+$"},)") +
       c.field + "]");
   auto body = parse_json(c.body);
   ASSERT_TRUE(body && body->is_object()) << c.name;
@@ -50,100 +52,161 @@ const Case kCases[] = {
     {"text plain", R"({"name":"t","type":"text"})", R"({"t":"hello"})", "", R"("hello")"},
     {"text number coerced", R"({"name":"t","type":"text"})", R"({"t":12.5})", "", R"("12.5")"},
     {"text bool coerced", R"({"name":"t","type":"text"})", R"({"t":true})", "", R"("true")"},
-    {"text object rejected", R"({"name":"t","type":"text"})", R"({"t":{"a":1}})", "validation_unsupported_value_type", ""},
-    {"text required missing", R"({"name":"t","type":"text","required":true})", R"({})", "validation_required", ""},
-    {"text required empty", R"({"name":"t","type":"text","required":true})", R"({"t":""})", "validation_required", ""},
-    {"text min", R"({"name":"t","type":"text","min":3})", R"({"t":"ab"})", "validation_min_text_constraint", ""},
-    {"text max", R"({"name":"t","type":"text","max":3})", R"({"t":"abcd"})", "validation_max_text_constraint", ""},
-    {"text max counts runes", R"({"name":"t","type":"text","max":3})", R"({"t":"h\u00e9\u00e9"})", "", ""},
-    {"text pattern ok", R"({"name":"t","type":"text","pattern":"^[a-z]+$"})", R"({"t":"abc"})", "", ""},
-    {"text pattern fail", R"({"name":"t","type":"text","pattern":"^[a-z]+$"})", R"({"t":"ab1"})", "validation_invalid_format", ""},
+    {"text object rejected", R"({"name":"t","type":"text"})", R"({"t":{"a":1}})",
+     "validation_unsupported_value_type", ""},
+    {"text required missing", R"({"name":"t","type":"text","required":true})", R"({})",
+     "validation_required", ""},
+    {"text required empty", R"({"name":"t","type":"text","required":true})", R"({"t":""})",
+     "validation_required", ""},
+    {"text min", R"({"name":"t","type":"text","min":3})", R"({"t":"ab"})",
+     "validation_min_text_constraint", ""},
+    {"text max", R"({"name":"t","type":"text","max":3})", R"({"t":"abcd"})",
+     "validation_max_text_constraint", ""},
+    {"text max counts runes", R"({"name":"t","type":"text","max":3})", R"({"t":"h\u00e9\u00e9"})",
+     "", ""},
+    {"text pattern ok", R"({"name":"t","type":"text","pattern":"^[a-z]+$"})", R"({"t":"abc"})", "",
+     ""},
+    {"text pattern fail", R"({"name":"t","type":"text","pattern":"^[a-z]+$"})", R"({"t":"ab1"})",
+     "validation_invalid_format", ""},
     {"text empty skips min", R"({"name":"t","type":"text","min":3})", R"({"t":""})", "", R"("")"},
     // number
     {"number int", R"({"name":"n","type":"number"})", R"({"n":5})", "", "5"},
     {"number float", R"({"name":"n","type":"number"})", R"({"n":1.5})", "", "1.5"},
     {"number string", R"({"name":"n","type":"number"})", R"({"n":"12"})", "", "12"},
-    {"number bad string", R"({"name":"n","type":"number"})", R"({"n":"abc"})", "validation_not_a_number", ""},
+    {"number bad string", R"({"name":"n","type":"number"})", R"({"n":"abc"})",
+     "validation_not_a_number", ""},
     {"number bool", R"({"name":"n","type":"number"})", R"({"n":true})", "", "1"},
-    {"number array", R"({"name":"n","type":"number"})", R"({"n":[1]})", "validation_unsupported_value_type", ""},
-    {"number min", R"({"name":"n","type":"number","min":10})", R"({"n":5})", "validation_min_number_constraint", ""},
-    {"number max", R"({"name":"n","type":"number","max":10})", R"({"n":11})", "validation_max_number_constraint", ""},
+    {"number array", R"({"name":"n","type":"number"})", R"({"n":[1]})",
+     "validation_unsupported_value_type", ""},
+    {"number min", R"({"name":"n","type":"number","min":10})", R"({"n":5})",
+     "validation_min_number_constraint", ""},
+    {"number max", R"({"name":"n","type":"number","max":10})", R"({"n":11})",
+     "validation_max_number_constraint", ""},
     {"number zero skips min", R"({"name":"n","type":"number","min":10})", R"({"n":0})", "", "0"},
-    {"number required zero", R"({"name":"n","type":"number","required":true})", R"({"n":0})", "validation_required", ""},
-    {"number onlyInt", R"({"name":"n","type":"number","onlyInt":true})", R"({"n":1.5})", "validation_only_int_constraint", ""},
+    {"number required zero", R"({"name":"n","type":"number","required":true})", R"({"n":0})",
+     "validation_required", ""},
+    {"number onlyInt", R"({"name":"n","type":"number","onlyInt":true})", R"({"n":1.5})",
+     "validation_only_int_constraint", ""},
     {"number onlyInt ok", R"({"name":"n","type":"number","onlyInt":true})", R"({"n":2})", "", "2"},
     // bool
     {"bool true", R"({"name":"b","type":"bool"})", R"({"b":true})", "", "true"},
     {"bool string 1", R"({"name":"b","type":"bool"})", R"({"b":"1"})", "", "true"},
     {"bool string yes", R"({"name":"b","type":"bool"})", R"({"b":"yes"})", "", "false"},
-    {"bool required false", R"({"name":"b","type":"bool","required":true})", R"({"b":false})", "validation_required", ""},
-    {"bool object", R"({"name":"b","type":"bool"})", R"({"b":{}})", "validation_unsupported_value_type", ""},
+    {"bool required false", R"({"name":"b","type":"bool","required":true})", R"({"b":false})",
+     "validation_required", ""},
+    {"bool object", R"({"name":"b","type":"bool"})", R"({"b":{}})",
+     "validation_unsupported_value_type", ""},
     // email
     {"email ok", R"({"name":"e","type":"email"})", R"({"e":"a@b.io"})", "", R"("a@b.io")"},
-    {"email bad", R"({"name":"e","type":"email"})", R"({"e":"not-an-email"})", "validation_is_email", ""},
+    {"email bad", R"({"name":"e","type":"email"})", R"({"e":"not-an-email"})",
+     "validation_is_email", ""},
     {"email no tld", R"({"name":"e","type":"email"})", R"({"e":"a@b"})", "validation_is_email", ""},
-    {"email onlyDomains", R"({"name":"e","type":"email","onlyDomains":["x.io"]})", R"({"e":"a@b.io"})", "validation_email_domain_not_allowed", ""},
-    {"email exceptDomains", R"({"name":"e","type":"email","exceptDomains":["b.io"]})", R"({"e":"a@b.io"})", "validation_email_domain_not_allowed", ""},
+    {"email onlyDomains", R"({"name":"e","type":"email","onlyDomains":["x.io"]})",
+     R"({"e":"a@b.io"})", "validation_email_domain_not_allowed", ""},
+    {"email exceptDomains", R"({"name":"e","type":"email","exceptDomains":["b.io"]})",
+     R"({"e":"a@b.io"})", "validation_email_domain_not_allowed", ""},
     // url
     {"url ok", R"({"name":"u","type":"url"})", R"({"u":"https://example.com/x?y=1"})", "", ""},
-    {"url bad", R"({"name":"u","type":"url"})", R"({"u":"example com"})", "validation_invalid_url", ""},
-    {"url onlyDomains", R"({"name":"u","type":"url","onlyDomains":["a.com"]})", R"({"u":"https://b.com"})", "validation_url_domain_not_allowed", ""},
+    {"url bad", R"({"name":"u","type":"url"})", R"({"u":"example com"})", "validation_invalid_url",
+     ""},
+    {"url onlyDomains", R"({"name":"u","type":"url","onlyDomains":["a.com"]})",
+     R"({"u":"https://b.com"})", "validation_url_domain_not_allowed", ""},
     // editor
-    {"editor ok", R"({"name":"ed","type":"editor"})", R"({"ed":"<p>hi</p>"})", "", R"("\u003cp\u003ehi\u003c/p\u003e")"},
-    {"editor maxSize", R"({"name":"ed","type":"editor","maxSize":3})", R"({"ed":"abcd"})", "validation_content_size_limit", ""},
+    {"editor ok", R"({"name":"ed","type":"editor"})", R"({"ed":"<p>hi</p>"})", "",
+     R"("\u003cp\u003ehi\u003c/p\u003e")"},
+    {"editor maxSize", R"({"name":"ed","type":"editor","maxSize":3})", R"({"ed":"abcd"})",
+     "validation_content_size_limit", ""},
     // date
-    {"date pocketbase format", R"({"name":"d","type":"date"})", R"({"d":"2022-10-01 12:00:00.000Z"})", "", R"("2022-10-01 12:00:00.000Z")"},
-    {"date rfc3339 offset", R"({"name":"d","type":"date"})", R"({"d":"2022-10-01T14:00:00+02:00"})", "", R"("2022-10-01 12:00:00.000Z")"},
-    {"date only day", R"({"name":"d","type":"date"})", R"({"d":"2022-10-01"})", "", R"("2022-10-01 00:00:00.000Z")"},
-    {"date garbage becomes empty", R"({"name":"d","type":"date"})", R"({"d":"yesterday"})", "", R"("")"},
+    {"date pocketbase format", R"({"name":"d","type":"date"})",
+     R"({"d":"2022-10-01 12:00:00.000Z"})", "", R"("2022-10-01 12:00:00.000Z")"},
+    {"date rfc3339 offset", R"({"name":"d","type":"date"})", R"({"d":"2022-10-01T14:00:00+02:00"})",
+     "", R"("2022-10-01 12:00:00.000Z")"},
+    {"date only day", R"({"name":"d","type":"date"})", R"({"d":"2022-10-01"})", "",
+     R"("2022-10-01 00:00:00.000Z")"},
+    {"date garbage becomes empty", R"({"name":"d","type":"date"})", R"({"d":"yesterday"})", "",
+     R"("")"},
     {"date invalid day", R"({"name":"d","type":"date"})", R"({"d":"2022-02-30"})", "", R"("")"},
-    {"date required garbage", R"({"name":"d","type":"date","required":true})", R"({"d":"nope"})", "validation_required", ""},
-    {"date min", R"({"name":"d","type":"date","min":"2023-01-01 00:00:00.000Z"})", R"({"d":"2022-01-01"})", "validation_min_greater_equal_than_required", ""},
-    {"date max", R"({"name":"d","type":"date","max":"2023-01-01 00:00:00.000Z"})", R"({"d":"2024-01-01"})", "validation_max_less_equal_than_required", ""},
+    {"date required garbage", R"({"name":"d","type":"date","required":true})", R"({"d":"nope"})",
+     "validation_required", ""},
+    {"date min", R"({"name":"d","type":"date","min":"2023-01-01 00:00:00.000Z"})",
+     R"({"d":"2022-01-01"})", "validation_min_greater_equal_than_required", ""},
+    {"date max", R"({"name":"d","type":"date","max":"2023-01-01 00:00:00.000Z"})",
+     R"({"d":"2024-01-01"})", "validation_max_less_equal_than_required", ""},
     // autodate
-    {"autodate ignores input", R"({"name":"created","type":"autodate","onCreate":true})", R"({"created":"2000-01-01"})", "", ""},
+    {"autodate ignores input", R"({"name":"created","type":"autodate","onCreate":true})",
+     R"({"created":"2000-01-01"})", "", ""},
     // select
-    {"select single", R"({"name":"s","type":"select","values":["a","b"],"maxSelect":1})", R"({"s":"a"})", "", R"("a")"},
-    {"select single from array keeps last", R"({"name":"s","type":"select","values":["a","b"],"maxSelect":1})", R"({"s":["a","b"]})", "", R"("b")"},
-    {"select unknown", R"({"name":"s","type":"select","values":["a","b"],"maxSelect":1})", R"({"s":"z"})", "validation_invalid_value", ""},
-    {"select multi dedup", R"({"name":"s","type":"select","values":["a","b","c"],"maxSelect":3})", R"({"s":["a","a","b",""]})", "", R"(["a","b"])"},
-    {"select multi too many", R"({"name":"s","type":"select","values":["a","b","c"],"maxSelect":2})", R"({"s":["a","b","c"]})", "validation_too_many_values", ""},
-    {"select number item", R"({"name":"s","type":"select","values":["a"],"maxSelect":2})", R"({"s":[1]})", "validation_unsupported_value_type", ""},
-    {"select required", R"({"name":"s","type":"select","values":["a"],"maxSelect":2,"required":true})", R"({"s":[]})", "validation_required", ""},
+    {"select single", R"({"name":"s","type":"select","values":["a","b"],"maxSelect":1})",
+     R"({"s":"a"})", "", R"("a")"},
+    {"select single from array keeps last",
+     R"({"name":"s","type":"select","values":["a","b"],"maxSelect":1})", R"({"s":["a","b"]})", "",
+     R"("b")"},
+    {"select unknown", R"({"name":"s","type":"select","values":["a","b"],"maxSelect":1})",
+     R"({"s":"z"})", "validation_invalid_value", ""},
+    {"select multi dedup", R"({"name":"s","type":"select","values":["a","b","c"],"maxSelect":3})",
+     R"({"s":["a","a","b",""]})", "", R"(["a","b"])"},
+    {"select multi too many",
+     R"({"name":"s","type":"select","values":["a","b","c"],"maxSelect":2})",
+     R"({"s":["a","b","c"]})", "validation_too_many_values", ""},
+    {"select number item", R"({"name":"s","type":"select","values":["a"],"maxSelect":2})",
+     R"({"s":[1]})", "validation_unsupported_value_type", ""},
+    {"select required",
+     R"({"name":"s","type":"select","values":["a"],"maxSelect":2,"required":true})", R"({"s":[]})",
+     "validation_required", ""},
     // json
-    {"json object kept", R"({"name":"j","type":"json"})", R"({"j":{"b":1,"a":[1,2]}})", "", R"({"b":1,"a":[1,2]})"},
+    {"json object kept", R"({"name":"j","type":"json"})", R"({"j":{"b":1,"a":[1,2]}})", "",
+     R"({"b":1,"a":[1,2]})"},
     {"json null", R"({"name":"j","type":"json"})", R"({"j":null})", "", "null"},
-    {"json maxSize", R"({"name":"j","type":"json","maxSize":5})", R"({"j":[1,2,3,4,5]})", "validation_json_size_limit", ""},
-    {"json required empty array", R"({"name":"j","type":"json","required":true})", R"({"j":[]})", "validation_required", ""},
+    {"json maxSize", R"({"name":"j","type":"json","maxSize":5})", R"({"j":[1,2,3,4,5]})",
+     "validation_json_size_limit", ""},
+    {"json required empty array", R"({"name":"j","type":"json","required":true})", R"({"j":[]})",
+     "validation_required", ""},
     // relation
-    {"relation single", R"({"name":"r","type":"relation","collectionId":"x","maxSelect":1})", R"({"r":"abc"})", "", R"("abc")"},
-    {"relation multi too many", R"({"name":"r","type":"relation","collectionId":"x","maxSelect":2})", R"({"r":["a","b","c"]})", "validation_too_many_values", ""},
-    {"relation minSelect", R"({"name":"r","type":"relation","collectionId":"x","maxSelect":5,"minSelect":2})", R"({"r":["a"]})", "validation_not_enough_values", ""},
+    {"relation single", R"({"name":"r","type":"relation","collectionId":"x","maxSelect":1})",
+     R"({"r":"abc"})", "", R"("abc")"},
+    {"relation multi too many",
+     R"({"name":"r","type":"relation","collectionId":"x","maxSelect":2})", R"({"r":["a","b","c"]})",
+     "validation_too_many_values", ""},
+    {"relation minSelect",
+     R"({"name":"r","type":"relation","collectionId":"x","maxSelect":5,"minSelect":2})",
+     R"({"r":["a"]})", "validation_not_enough_values", ""},
     // file (names only)
-    {"file too many", R"({"name":"f","type":"file","maxSelect":1})", R"({"f":["a.txt","b.txt"]})", "", R"("b.txt")"},
-    {"file multi too many", R"({"name":"f","type":"file","maxSelect":2})", R"({"f":["a","b","c"]})", "validation_too_many_files", ""},
+    {"file too many", R"({"name":"f","type":"file","maxSelect":1})", R"({"f":["a.txt","b.txt"]})",
+     "", R"("b.txt")"},
+    {"file multi too many", R"({"name":"f","type":"file","maxSelect":2})", R"({"f":["a","b","c"]})",
+     "validation_too_many_files", ""},
     // geoPoint
-    {"geo ok", R"({"name":"g","type":"geoPoint"})", R"({"g":{"lon":10,"lat":20}})", "", R"({"lon":10,"lat":20})"},
-    {"geo bad lat", R"({"name":"g","type":"geoPoint"})", R"({"g":{"lon":10,"lat":120}})", "validation_invalid_latitude", ""},
-    {"geo bad lon", R"({"name":"g","type":"geoPoint"})", R"({"g":{"lon":190,"lat":0}})", "validation_invalid_longitude", ""},
-    {"geo required zero", R"({"name":"g","type":"geoPoint","required":true})", R"({"g":{"lon":0,"lat":0}})", "validation_required", ""},
-    {"geo string rejected", R"({"name":"g","type":"geoPoint"})", R"({"g":"1,2"})", "validation_unsupported_value_type", ""},
+    {"geo ok", R"({"name":"g","type":"geoPoint"})", R"({"g":{"lon":10,"lat":20}})", "",
+     R"({"lon":10,"lat":20})"},
+    {"geo bad lat", R"({"name":"g","type":"geoPoint"})", R"({"g":{"lon":10,"lat":120}})",
+     "validation_invalid_latitude", ""},
+    {"geo bad lon", R"({"name":"g","type":"geoPoint"})", R"({"g":{"lon":190,"lat":0}})",
+     "validation_invalid_longitude", ""},
+    {"geo required zero", R"({"name":"g","type":"geoPoint","required":true})",
+     R"({"g":{"lon":0,"lat":0}})", "validation_required", ""},
+    {"geo string rejected", R"({"name":"g","type":"geoPoint"})", R"({"g":"1,2"})",
+     "validation_unsupported_value_type", ""},
     // password
-    {"password min", R"({"name":"pw","type":"password","min":8})", R"({"pw":"short"})", "validation_min_text_constraint", ""},
-    {"password max default 71", R"({"name":"pw","type":"password"})", "{\"pw\":\"" "0123456789012345678901234567890123456789012345678901234567890123456789012" "\"}", "validation_max_text_constraint", ""},
-    {"password required", R"({"name":"pw","type":"password","required":true})", R"({})", "validation_required", ""},
+    {"password min", R"({"name":"pw","type":"password","min":8})", R"({"pw":"short"})",
+     "validation_min_text_constraint", ""},
+    {"password max default 71", R"({"name":"pw","type":"password"})",
+     "{\"pw\":\""
+     "0123456789012345678901234567890123456789012345678901234567890123456789012"
+     "\"}",
+     "validation_max_text_constraint", ""},
+    {"password required", R"({"name":"pw","type":"password","required":true})", R"({})",
+     "validation_required", ""},
     // hidden fields are not settable by non-superusers
     {"hidden ignored", R"({"name":"h","type":"text","hidden":true})", R"({"h":"x"})", "", R"("")"},
 };
 
-INSTANTIATE_TEST_SUITE_P(Table, FieldValidation, ::testing::ValuesIn(kCases),
-                         [](const auto& info) {
-                           std::string n = info.param.name;
-                           for (auto& ch : n) {
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           }
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Table, FieldValidation, ::testing::ValuesIn(kCases), [](const auto& info) {
+  std::string n = info.param.name;
+  for (auto& ch : n) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return n;
+});
 
 Collection numbers_and_tags() {
   return make_collection(
@@ -153,7 +216,8 @@ Collection numbers_and_tags() {
 }
 
 TEST(Records, TextDefaultMaxIs5000Runes) {
-  auto c = make_collection(R"([{"name":"id","type":"text","primaryKey":true,"system":true},{"name":"t","type":"text"}])");
+  auto c = make_collection(
+      R"([{"name":"id","type":"text","primaryKey":true,"system":true},{"name":"t","type":"text"}])");
   json::object ok{{"t", std::string(5000, 'x')}}, too_long{{"t", std::string(5001, 'x')}};
   EXPECT_EQ(validate_record(c, apply_body(c, nullptr, ok, {}), true).count("t"), 0U);
   EXPECT_EQ(validate_record(c, apply_body(c, nullptr, too_long, {}), true).at("t").code,
@@ -170,14 +234,17 @@ TEST(Modifiers, NumbersAddAndSubtractShortestKeyFirst) {
 TEST(Modifiers, MultiValuesAppendPrependRemove) {
   auto c = numbers_and_tags();
   json::object existing{{"id", "abcdefghijklmno"}, {"n", 0}, {"tags", json::array{"b"}}};
-  auto rec = apply_body(c, &existing, parse_json(R"({"tags+":["c"],"+tags":"a"})")->get_object(), {.is_create = false});
+  auto rec = apply_body(c, &existing, parse_json(R"({"tags+":["c"],"+tags":"a"})")->get_object(),
+                        {.is_create = false});
   EXPECT_EQ(to_json(rec.values.at("tags")), R"(["a","b","c"])");
-  auto rec2 = apply_body(c, &rec.values, parse_json(R"({"tags-":["b","c"]})")->get_object(), {.is_create = false});
+  auto rec2 = apply_body(c, &rec.values, parse_json(R"({"tags-":["b","c"]})")->get_object(),
+                         {.is_create = false});
   EXPECT_EQ(to_json(rec2.values.at("tags")), R"(["a"])");
 }
 
 TEST(Records, CreateGeneratesIdAndAutodates) {
-  auto c = make_collection(R"([{"name":"id","type":"text","primaryKey":true,"required":true,"system":true},
+  auto c = make_collection(
+      R"([{"name":"id","type":"text","primaryKey":true,"required":true,"system":true},
       {"name":"created","type":"autodate","onCreate":true,"onUpdate":false},
       {"name":"updated","type":"autodate","onCreate":true,"onUpdate":true}])");
   auto rec = apply_body(c, nullptr, {}, {});
@@ -190,9 +257,11 @@ TEST(Records, CreateGeneratesIdAndAutodates) {
 }
 
 TEST(Records, IdCannotChangeOnUpdateAndCustomIdValidated) {
-  auto c = make_collection(R"([{"name":"id","type":"text","primaryKey":true,"required":true,"system":true,"min":15,"max":15,"pattern":"^[a-z0-9]+$"}])");
+  auto c = make_collection(
+      R"([{"name":"id","type":"text","primaryKey":true,"required":true,"system":true,"min":15,"max":15,"pattern":"^[a-z0-9]+$"}])");
   json::object existing{{"id", "aaaaaaaaaaaaaaa"}};
-  auto upd = apply_body(c, &existing, parse_json(R"({"id":"bbbbbbbbbbbbbbb"})")->get_object(), {.is_create = false});
+  auto upd = apply_body(c, &existing, parse_json(R"({"id":"bbbbbbbbbbbbbbb"})")->get_object(),
+                        {.is_create = false});
   EXPECT_EQ(upd.values.at("id").as_string(), "aaaaaaaaaaaaaaa");
   auto bad = apply_body(c, nullptr, parse_json(R"({"id":"UPPER_case_x!!!"})")->get_object(), {});
   EXPECT_EQ(validate_record(c, bad, true).at("id").code, "validation_invalid_format");
@@ -208,10 +277,11 @@ TEST(Records, AuthOutputHidesSecretsAndEmail) {
       {"name":"emailVisibility","type":"bool","system":true},
       {"name":"secret","type":"text","hidden":true}])",
                            "auth");
-  json::object values{{"id", "x"}, {"password", "$argon2id$..."}, {"tokenKey", "k"}, {"email", "a@b.io"},
-                      {"emailVisibility", false}, {"secret", "s"}};
+  json::object values{{"id", "x"},         {"password", "$argon2id$..."}, {"tokenKey", "k"},
+                      {"email", "a@b.io"}, {"emailVisibility", false},    {"secret", "s"}};
   auto guest = to_json(record_to_api(c, values, {}));
-  EXPECT_EQ(guest, R"({"collectionId":"c1","collectionName":"things","emailVisibility":false,"id":"x"})");
+  EXPECT_EQ(guest,
+            R"({"collectionId":"c1","collectionName":"things","emailVisibility":false,"id":"x"})");
   auto admin = to_json(record_to_api(c, values, {.show_hidden = true, .show_email = true}));
   EXPECT_EQ(admin.find("password"), std::string::npos);
   EXPECT_EQ(admin.find("tokenKey"), std::string::npos);
@@ -223,7 +293,8 @@ TEST(Records, PasswordConfirmMustMatchOnAuth) {
   auto c = make_collection(R"([{"name":"id","type":"text","primaryKey":true,"system":true},
       {"name":"password","type":"password","hidden":true,"system":true,"min":8}])",
                            "auth");
-  auto rec = apply_body(c, nullptr, parse_json(R"({"password":"12345678","passwordConfirm":"x"})")->get_object(), {});
+  auto rec = apply_body(
+      c, nullptr, parse_json(R"({"password":"12345678","passwordConfirm":"x"})")->get_object(), {});
   EXPECT_EQ(validate_record(c, rec, true).at("passwordConfirm").code, "validation_values_mismatch");
 }
 
@@ -232,8 +303,13 @@ TEST(Json, GoCompatibleNumbersAndEscapes) {
     const char* in;
     const char* out;
   } cases[] = {
-      {"123456.0", "123456"}, {"0.5", "0.5"}, {"1e21", "1e+21"}, {"1e-7", "1e-07"},
-      {"-0.0", "0"}, {"\"<a&b>\"", "\"\\u003ca\\u0026b\\u003e\""}, {"[1,{\"b\":2,\"a\":1}]", "[1,{\"b\":2,\"a\":1}]"},
+      {"123456.0", "123456"},
+      {"0.5", "0.5"},
+      {"1e21", "1e+21"},
+      {"1e-7", "1e-07"},
+      {"-0.0", "0"},
+      {"\"<a&b>\"", "\"\\u003ca\\u0026b\\u003e\""},
+      {"[1,{\"b\":2,\"a\":1}]", "[1,{\"b\":2,\"a\":1}]"},
   };
   for (const auto& c : cases) EXPECT_EQ(to_json(*parse_json(c.in)), c.out) << c.in;
 }

@@ -22,7 +22,8 @@ core::Collection base_collection(std::string name, std::string fields_json) {
   return c;
 }
 
-const char* kIdField = R"({"name":"id","type":"text","primaryKey":true,"required":true,"system":true})";
+const char* kIdField =
+    R"({"name":"id","type":"text","primaryKey":true,"required":true,"system":true})";
 
 std::vector<std::string> query_column(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -45,7 +46,8 @@ TEST(Store, FreshDirectoryHasPocketBaseLayout) {
   {
     auto s = open_sqlite_store({.dir = dir.path()});
     auto cat = s->catalog();
-    for (const char* name : {"_superusers", "users", "_mfas", "_otps", "_externalAuths", "_authOrigins"}) {
+    for (const char* name :
+         {"_superusers", "users", "_mfas", "_otps", "_externalAuths", "_authOrigins"}) {
       EXPECT_TRUE(cat->find(name)) << name;
     }
     EXPECT_EQ(cat->find("_superusers")->id, "pbc_3142635823");
@@ -54,15 +56,18 @@ TEST(Store, FreshDirectoryHasPocketBaseLayout) {
   }
   auto db = dir.path() + "/data.db";
   auto tables = query_column(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name");
-  for (const char* t : {"_collections", "_params", "_migrations", "_superusers", "users", "_mfas", "_otps",
-                        "_externalAuths", "_authOrigins"}) {
+  for (const char* t : {"_collections", "_params", "_migrations", "_superusers", "users", "_mfas",
+                        "_otps", "_externalAuths", "_authOrigins"}) {
     EXPECT_NE(std::find(tables.begin(), tables.end(), t), tables.end()) << t;
   }
   auto migrations = query_column(db, "SELECT file FROM _migrations");
-  EXPECT_NE(std::find(migrations.begin(), migrations.end(), "1640988000_init.go"), migrations.end());
+  EXPECT_NE(std::find(migrations.begin(), migrations.end(), "1640988000_init.go"),
+            migrations.end());
   EXPECT_EQ(query_column(db, "PRAGMA journal_mode"), std::vector<std::string>{"wal"});
-  EXPECT_EQ(query_column(db, "SELECT count(*) FROM _params WHERE id='settings'"), std::vector<std::string>{"1"});
-  auto aux = query_column(dir.path() + "/auxiliary.db", "SELECT name FROM sqlite_master WHERE name='_logs'");
+  EXPECT_EQ(query_column(db, "SELECT count(*) FROM _params WHERE id='settings'"),
+            std::vector<std::string>{"1"});
+  auto aux = query_column(dir.path() + "/auxiliary.db",
+                          "SELECT name FROM sqlite_master WHERE name='_logs'");
   EXPECT_EQ(aux.size(), 1U);
 
   // Reopening is idempotent: nothing duplicated, nothing lost.
@@ -73,7 +78,8 @@ TEST(Store, FreshDirectoryHasPocketBaseLayout) {
 TEST(Store, GroupCommitIsolatesAFailingOperation) {
   test::TempDir dir;
   auto s = open_sqlite_store({.dir = dir.path()});
-  auto posts = base_collection("posts", std::string("[") + kIdField + R"(,{"name":"title","type":"text"}])");
+  auto posts =
+      base_collection("posts", std::string("[") + kIdField + R"(,{"name":"title","type":"text"}])");
   s->create_collection(posts);
   auto c = s->catalog()->find("posts");
   ASSERT_TRUE(c);
@@ -120,19 +126,23 @@ TEST(Store, RelationCascadeRemoveAndRestrict) {
   auto s = open_sqlite_store({.dir = dir.path()});
   s->create_collection(base_collection("authors", std::string("[") + kIdField + "]"));
   auto authors = s->catalog()->find("authors");
-  auto fields = std::string("[") + kIdField +
-                R"(,{"name":"cascade","type":"relation","collectionId":")" + authors->id +
-                R"(","cascadeDelete":true,"maxSelect":1},{"name":"loose","type":"relation","collectionId":")" +
-                authors->id + R"(","maxSelect":5},{"name":"strict","type":"relation","collectionId":")" + authors->id +
-                R"(","maxSelect":1,"required":true}])";
+  auto fields =
+      std::string("[") + kIdField + R"(,{"name":"cascade","type":"relation","collectionId":")" +
+      authors->id +
+      R"(","cascadeDelete":true,"maxSelect":1},{"name":"loose","type":"relation","collectionId":")" +
+      authors->id + R"(","maxSelect":5},{"name":"strict","type":"relation","collectionId":")" +
+      authors->id + R"(","maxSelect":1,"required":true}])";
   s->create_collection(base_collection("books", fields));
   auto books = s->catalog()->find("books");
 
-  for (const char* id : {"aaaaaaaaaaaaaa1", "aaaaaaaaaaaaaa2", "aaaaaaaaaaaaaa3"}) s->insert_record(*authors, {{"id", id}});
+  for (const char* id : {"aaaaaaaaaaaaaa1", "aaaaaaaaaaaaaa2", "aaaaaaaaaaaaaa3"})
+    s->insert_record(*authors, {{"id", id}});
   // A relation to a missing record is refused.
   EXPECT_THROW(s->insert_record(*books, {{"id", "bbbbbbbbbbbbbb0"}, {"strict", "nosuchrecord000"}}),
                core::ValidationFailed);
-  s->insert_record(*books, {{"id", "bbbbbbbbbbbbbb1"}, {"cascade", "aaaaaaaaaaaaaa1"}, {"strict", "aaaaaaaaaaaaaa3"}});
+  s->insert_record(
+      *books,
+      {{"id", "bbbbbbbbbbbbbb1"}, {"cascade", "aaaaaaaaaaaaaa1"}, {"strict", "aaaaaaaaaaaaaa3"}});
   s->insert_record(*books, {{"id", "bbbbbbbbbbbbbb2"},
                             {"loose", json::array{"aaaaaaaaaaaaaa2", "aaaaaaaaaaaaaa1"}},
                             {"strict", "aaaaaaaaaaaaaa3"}});
@@ -143,7 +153,8 @@ TEST(Store, RelationCascadeRemoveAndRestrict) {
 
   // Remove: author 2 disappears from book 2's multi relation.
   EXPECT_TRUE(s->delete_record(*authors, "aaaaaaaaaaaaaa2"));
-  EXPECT_EQ(core::to_json(s->get_record(*books, "bbbbbbbbbbbbbb2")->at("loose")), R"(["aaaaaaaaaaaaaa1"])");
+  EXPECT_EQ(core::to_json(s->get_record(*books, "bbbbbbbbbbbbbb2")->at("loose")),
+            R"(["aaaaaaaaaaaaaa1"])");
 
   // Cascade: deleting author 1 deletes book 1 and removes it from book 2.
   EXPECT_TRUE(s->delete_record(*authors, "aaaaaaaaaaaaaa1"));
@@ -155,8 +166,9 @@ TEST(Store, RelationCascadeRemoveAndRestrict) {
 TEST(Store, SchemaChangeOnPopulatedTablePreservesDataOrRollsBack) {
   test::TempDir dir;
   auto s = open_sqlite_store({.dir = dir.path(), .durability = Durability::normal});
-  auto fields = std::string("[") + kIdField +
-                R"(,{"id":"f_title","name":"title","type":"text"},{"id":"f_count","name":"count","type":"text"},
+  auto fields =
+      std::string("[") + kIdField +
+      R"(,{"id":"f_title","name":"title","type":"text"},{"id":"f_count","name":"count","type":"text"},
                    {"id":"f_tag","name":"tag","type":"select","values":["a","b"],"maxSelect":1},
                    {"id":"f_old","name":"old","type":"text"}])";
   s->create_collection(base_collection("items", fields));
@@ -168,8 +180,11 @@ TEST(Store, SchemaChangeOnPopulatedTablePreservesDataOrRollsBack) {
       for (int i = t; i < kRows; i += 8) {
         char id[16];
         std::snprintf(id, sizeof(id), "r%014d", i);
-        s->insert_record(*before, {{"id", id}, {"title", "title " + std::to_string(i)},
-                                   {"count", std::to_string(i)}, {"tag", i % 2 ? "a" : "b"}, {"old", "x"}});
+        s->insert_record(*before, {{"id", id},
+                                   {"title", "title " + std::to_string(i)},
+                                   {"count", std::to_string(i)},
+                                   {"tag", i % 2 ? "a" : "b"},
+                                   {"old", "x"}});
       }
     });
   }
@@ -180,11 +195,14 @@ TEST(Store, SchemaChangeOnPopulatedTablePreservesDataOrRollsBack) {
   core::Collection after = *before;
   after.fields.clear();
   std::string err;
-  auto field = [&](const char* json) { return *core::Field::from_json(core::parse_json(json)->get_object(), err); };
+  auto field = [&](const char* json) {
+    return *core::Field::from_json(core::parse_json(json)->get_object(), err);
+  };
   after.fields.push_back(before->fields[0]);
   after.fields.push_back(field(R"({"id":"f_title","name":"headline","type":"text"})"));
   after.fields.push_back(field(R"({"id":"f_count","name":"count","type":"number"})"));
-  after.fields.push_back(field(R"({"id":"f_tag","name":"tag","type":"select","values":["a","b"],"maxSelect":2})"));
+  after.fields.push_back(
+      field(R"({"id":"f_tag","name":"tag","type":"select","values":["a","b"],"maxSelect":2})"));
   after.fields.push_back(field(R"({"id":"f_extra","name":"extra","type":"number"})"));
   after.indexes = {"CREATE UNIQUE INDEX idx_headline ON items (headline)"};
   s->update_collection(*before, after);
@@ -203,8 +221,12 @@ TEST(Store, SchemaChangeOnPopulatedTablePreservesDataOrRollsBack) {
     ASSERT_EQ(core::to_json(r.at("extra")), "0");
   }
   auto db = dir.path() + "/data.db";
-  EXPECT_EQ(query_column(db, "SELECT name FROM sqlite_master WHERE type='index' AND name='idx_headline'").size(), 1U);
-  EXPECT_THROW(s->insert_record(*c, {{"id", "zzzzzzzzzzzzzzz"}, {"headline", "title 5"}}), core::ValidationFailed)
+  EXPECT_EQ(
+      query_column(db, "SELECT name FROM sqlite_master WHERE type='index' AND name='idx_headline'")
+          .size(),
+      1U);
+  EXPECT_THROW(s->insert_record(*c, {{"id", "zzzzzzzzzzzzzzz"}, {"headline", "title 5"}}),
+               core::ValidationFailed)
       << "the rebuilt unique index is enforced";
 
   // A change whose last step fails (a unique index over duplicate values) leaves
@@ -219,7 +241,10 @@ TEST(Store, SchemaChangeOnPopulatedTablePreservesDataOrRollsBack) {
   EXPECT_FALSE(s->catalog()->find("renamed_items"));
   EXPECT_TRUE(still->field("headline"));
   EXPECT_EQ(s->list_records(*still, {.page = 1, .per_page = 1}).total_items, kRows);
-  EXPECT_EQ(query_column(db, "SELECT name FROM sqlite_master WHERE type='index' AND name='idx_headline'").size(), 1U);
+  EXPECT_EQ(
+      query_column(db, "SELECT name FROM sqlite_master WHERE type='index' AND name='idx_headline'")
+          .size(),
+      1U);
   auto cols = query_column(db, "SELECT name FROM pragma_table_info('items')");
   EXPECT_NE(std::find(cols.begin(), cols.end(), "headline"), cols.end());
   EXPECT_EQ(std::find(cols.begin(), cols.end(), "headline2"), cols.end());
@@ -228,7 +253,8 @@ TEST(Store, SchemaChangeOnPopulatedTablePreservesDataOrRollsBack) {
 TEST(Store, HostileIdentifiersNeverReachSql) {
   test::TempDir dir;
   auto s = open_sqlite_store({.dir = dir.path()});
-  EXPECT_THROW(core::collection_from_row("x", false, "base", "bad", R"([{"name":"a`; DROP TABLE users; --","type":"text"}])",
+  EXPECT_THROW(core::collection_from_row("x", false, "base", "bad",
+                                         R"([{"name":"a`; DROP TABLE users; --","type":"text"}])",
                                          "[]", "", "", "", "", "", "{}", "", ""),
                std::runtime_error);
   auto posts = base_collection("posts", std::string("[") + kIdField + "]");

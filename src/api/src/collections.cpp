@@ -355,6 +355,8 @@ void register_collection_routes(http::Router& router, Services& s) {
 
 void register_auth_routes(http::Router& router, Services& s);
 void register_record_routes(http::Router& router, Services& s);
+void register_batch_routes(http::Router& router, Services& s);
+void register_settings_routes(http::Router& router, Services& s);
 
 }  // namespace plinth::api::detail
 
@@ -364,6 +366,8 @@ void register_data_routes(http::Router& router, Services& services) {
   detail::register_collection_routes(router, services);
   detail::register_record_routes(router, services);
   detail::register_auth_routes(router, services);
+  detail::register_batch_routes(router, services);
+  detail::register_settings_routes(router, services);
 }
 
 }  // namespace plinth::api

@@ -41,4 +41,14 @@ auto guard_store(std::string_view failure_message, F&& fn) -> decltype(fn()) {
 
 std::optional<AuthContext> request_auth(Services& s, const http::Request& req);
 
+// Record writes shared by the single-record endpoints and /api/batch. They
+// check access rules and validate; they throw ApiError with PocketBase's envelope.
+json::object create_record(store::Tx& ops, const core::Collection& c,
+                           const std::optional<AuthContext>& auth, const json::object& body);
+json::object update_record(store::Tx& ops, const core::Collection& c,
+                           const std::optional<AuthContext>& auth, std::string_view id,
+                           const json::object& body);
+void delete_record(store::Tx& ops, store::Store& store, const core::Collection& c,
+                   const std::optional<AuthContext>& auth, std::string_view id);
+
 }  // namespace plinth::api::detail

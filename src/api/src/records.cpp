@@ -114,6 +114,29 @@ core::ViewOptions view_options(const std::optional<AuthContext>& auth, const cor
   return v;
 }
 
+// The Store's own autonomous operations seen through the Tx interface, so one
+// implementation of create/update/delete serves single requests and batches.
+class StoreAsTx final : public store::Tx {
+ public:
+  explicit StoreAsTx(store::Store& s) : s_(s) {}
+  std::optional<json::object> get_record(const core::Collection& c, std::string_view id) override {
+    return s_.get_record(c, id);
+  }
+  void insert_record(const core::Collection& c, const json::object& v) override {
+    s_.insert_record(c, v);
+  }
+  bool update_record(const core::Collection& c, std::string_view id,
+                     const json::object& v) override {
+    return s_.update_record(c, id, v);
+  }
+  bool delete_record(const core::Collection& c, std::string_view id) override {
+    return s_.delete_record(c, id);
+  }
+
+ private:
+  store::Store& s_;
+};
+
 }  // namespace
 
 void register_record_routes(http::Router& router, Services& s) {
@@ -182,30 +205,11 @@ void register_record_routes(http::Router& router, Services& s) {
       "/api/collections/{collection}/records",
       [&s](http::Request& req) {
         auto c = collection_of(s, req);
-        if (c->is_view()) throw http::ApiError(400, "Unsupported collection type.");
         auto auth = request_auth(s, req);
-        auto access = check_access(*c, Action::create, auth);
-        if (access == Access::forbidden)
-          throw http::ApiError(403, "Only superusers can perform this action.");
-        if (access == Access::hidden) throw http::ApiError(400, "Failed to create record.");
         auto body = parse_body(req);
-        auto rec = core::apply_body(*c, nullptr, body,
-                                    {.is_create = true, .superuser = auth && auth->superuser()});
-        auto errors = core::validate_record(*c, rec, true);
-        if (!errors.empty()) {
-          throw http::ApiError(400, "Failed to create record.",
-                               core::to_json(core::field_errors_json(errors)));
-        }
-        for (const auto& [field, plain] : rec.new_passwords)
-          rec.values[field] = auth::hash_password(plain);
-        guard_store("Failed to create record.", [&] {
-          s.store.insert_record(*c, rec.values);
-          return 0;
-        });
-        return json_response(
-            200,
-            pick_fields(core::record_to_api(*c, rec.values, view_options(auth, *c, rec.values)),
-                        req.query_param("fields")));
+        StoreAsTx ops(s.store);
+        auto out = create_record(ops, *c, auth, body);
+        return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
       blocking);
 
@@ -213,35 +217,11 @@ void register_record_routes(http::Router& router, Services& s) {
       "/api/collections/{collection}/records/{id}",
       [&s](http::Request& req) {
         auto c = collection_of(s, req);
-        if (c->is_view()) throw http::ApiError(400, "Unsupported collection type.");
         auto auth = request_auth(s, req);
-        auto access = check_access(*c, Action::update, auth);
-        if (access == Access::forbidden)
-          throw http::ApiError(403, "Only superusers can perform this action.");
-        if (access == Access::hidden) throw http::ApiError(404);
-        auto existing = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
-        if (!existing) throw http::ApiError(404);
         auto body = parse_body(req);
-        auto rec = core::apply_body(*c, &*existing, body,
-                                    {.is_create = false, .superuser = auth && auth->superuser()});
-        auto errors = core::validate_record(*c, rec, false);
-        if (!errors.empty()) {
-          throw http::ApiError(400, "Failed to update record.",
-                               core::to_json(core::field_errors_json(errors)));
-        }
-        for (const auto& [field, plain] : rec.new_passwords)
-          rec.values[field] = auth::hash_password(plain);
-        if (c->is_auth() && rec.new_passwords.count("password")) {
-          rec.values["tokenKey"] = auth::random_token_key(50);
-        }
-        bool found = guard_store("Failed to update record.", [&] {
-          return s.store.update_record(*c, req.param("id"), rec.values);
-        });
-        if (!found) throw http::ApiError(404);
-        return json_response(
-            200,
-            pick_fields(core::record_to_api(*c, rec.values, view_options(auth, *c, rec.values)),
-                        req.query_param("fields")));
+        StoreAsTx ops(s.store);
+        auto out = update_record(ops, *c, auth, req.param("id"), body);
+        return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
       blocking);
 
@@ -249,28 +229,90 @@ void register_record_routes(http::Router& router, Services& s) {
       "/api/collections/{collection}/records/{id}",
       [&s](http::Request& req) {
         auto c = collection_of(s, req);
-        if (c->is_view()) throw http::ApiError(400, "Unsupported collection type.");
         auto auth = request_auth(s, req);
-        auto access = check_access(*c, Action::del, auth);
-        if (access == Access::forbidden)
-          throw http::ApiError(403, "Only superusers can perform this action.");
-        if (access == Access::hidden) throw http::ApiError(404);
-        if (c->name == "_superusers") {
-          auto all =
-              guard_store("", [&] { return s.store.list_records(*c, {.page = 1, .per_page = 2}); });
-          if (all.total_items <= 1)
-            throw http::ApiError(400, "You can't delete the only existing superuser.");
-        }
-        bool found = guard_store(
-            "Failed to delete record. Make sure that the record is not part of a required "
-            "relation reference.",
-            [&] { return s.store.delete_record(*c, req.param("id")); });
-        if (!found) throw http::ApiError(404);
+        StoreAsTx ops(s.store);
+        delete_record(ops, s.store, *c, auth, req.param("id"));
         http::Response res;
         res.status = 204;
         return res;
       },
       blocking);
+}
+
+json::object create_record(store::Tx& ops, const core::Collection& c,
+                           const std::optional<AuthContext>& auth, const json::object& body) {
+  if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
+  auto access = check_access(c, Action::create, auth);
+  if (access == Access::forbidden)
+    throw http::ApiError(403, "Only superusers can perform this action.");
+  if (access == Access::hidden) throw http::ApiError(400, "Failed to create record.");
+  auto rec = core::apply_body(c, nullptr, body,
+                              {.is_create = true, .superuser = auth && auth->superuser()});
+  auto errors = core::validate_record(c, rec, true);
+  if (!errors.empty()) {
+    throw http::ApiError(400, "Failed to create record.",
+                         core::to_json(core::field_errors_json(errors)));
+  }
+  for (const auto& [field, plain] : rec.new_passwords)
+    rec.values[field] = auth::hash_password(plain);
+  guard_store("Failed to create record.", [&] {
+    ops.insert_record(c, rec.values);
+    return 0;
+  });
+  return core::record_to_api(c, rec.values, view_options(auth, c, rec.values));
+}
+
+json::object update_record(store::Tx& ops, const core::Collection& c,
+                           const std::optional<AuthContext>& auth, std::string_view id,
+                           const json::object& body) {
+  if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
+  auto access = check_access(c, Action::update, auth);
+  if (access == Access::forbidden)
+    throw http::ApiError(403, "Only superusers can perform this action.");
+  if (access == Access::hidden) throw http::ApiError(404);
+  auto existing = guard_store("", [&] { return ops.get_record(c, id); });
+  if (!existing) throw http::ApiError(404);
+  if (auto* bid = body.if_contains("id"); bid && !(bid->is_string() && bid->get_string() == id)) {
+    throw http::ApiError(
+        400, "Failed to update record.",
+        core::to_json(json::object{
+            {"id", json::object{{"code", "validation_pk_change"},
+                                {"message", "The record primary key cannot be changed."}}}}));
+  }
+  auto rec = core::apply_body(c, &*existing, body,
+                              {.is_create = false, .superuser = auth && auth->superuser()});
+  auto errors = core::validate_record(c, rec, false);
+  if (!errors.empty()) {
+    throw http::ApiError(400, "Failed to update record.",
+                         core::to_json(core::field_errors_json(errors)));
+  }
+  for (const auto& [field, plain] : rec.new_passwords)
+    rec.values[field] = auth::hash_password(plain);
+  if (c.is_auth() && rec.new_passwords.count("password"))
+    rec.values["tokenKey"] = auth::random_token_key(50);
+  bool found =
+      guard_store("Failed to update record.", [&] { return ops.update_record(c, id, rec.values); });
+  if (!found) throw http::ApiError(404);
+  return core::record_to_api(c, rec.values, view_options(auth, c, rec.values));
+}
+
+void delete_record(store::Tx& ops, store::Store& store, const core::Collection& c,
+                   const std::optional<AuthContext>& auth, std::string_view id) {
+  if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
+  auto access = check_access(c, Action::del, auth);
+  if (access == Access::forbidden)
+    throw http::ApiError(403, "Only superusers can perform this action.");
+  if (access == Access::hidden) throw http::ApiError(404);
+  if (c.name == "_superusers") {
+    auto all = guard_store("", [&] { return store.list_records(c, {.page = 1, .per_page = 2}); });
+    if (all.total_items <= 1)
+      throw http::ApiError(400, "You can't delete the only existing superuser.");
+  }
+  bool found = guard_store(
+      "Failed to delete record. Make sure that the record is not part of a required "
+      "relation reference.",
+      [&] { return ops.delete_record(c, id); });
+  if (!found) throw http::ApiError(404);
 }
 
 }  // namespace plinth::api::detail

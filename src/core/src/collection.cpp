@@ -27,13 +27,13 @@ json::value rule_value(const std::optional<std::string>& r) {
 json::value mask_option(std::string_view key, const json::value& v) {
   if (!v.is_object()) return v;
   json::object o = v.get_object();
-  if (key.ends_with("Token")) o.erase("secret");
+  if (key.ends_with("Token")) erase_stable(o, "secret");
   if (key == "oauth2") {
     auto* providers = o.if_contains("providers");
     if (providers && providers->is_null()) *providers = json::array();
     if (providers && providers->is_array()) {
       for (auto& p : providers->get_array()) {
-        if (p.is_object()) p.get_object().erase("clientSecret");
+        if (p.is_object()) erase_stable(p.get_object(), "clientSecret");
       }
     }
   }

@@ -130,6 +130,16 @@ json::object sorted_copy(const json::object& o) {
   return out;
 }
 
+void erase_stable(json::object& o, std::string_view key) {
+  if (!o.contains(key)) return;
+  json::object out;
+  out.reserve(o.size());
+  for (auto& kv : o) {
+    if (kv.key() != key) out.emplace(kv.key(), std::move(kv.value()));
+  }
+  o = std::move(out);
+}
+
 std::optional<json::value> parse_json(std::string_view text) {
   json::parse_options opts;
   opts.max_depth = 64;

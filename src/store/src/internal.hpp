@@ -18,6 +18,7 @@ namespace plinth::store::detail {
 void migrate_data_db(Db& db);
 void migrate_aux_db(Db& db);
 std::shared_ptr<const core::Catalog> load_catalog(const Db& db);
+const char* default_settings_json();
 
 // CREATE TABLE for a collection (columns sorted by name) plus its indexes.
 void create_collection_table(Db& db, const core::Collection& c);

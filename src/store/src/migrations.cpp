@@ -289,6 +289,10 @@ void alter_collection(Db& db, const core::Collection& before, const core::Collec
   st.step();
 }
 
+const char* default_settings_json() {
+  return kDefaultSettings;
+}
+
 void migrate_data_db(Db& db) {
   db.exec("BEGIN IMMEDIATE");
   try {

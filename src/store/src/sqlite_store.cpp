@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "internal.hpp"
+#include "plinth/core/datetime.hpp"
+#include "plinth/core/json.hpp"
 #include "plinth/core/record.hpp"
 
 namespace plinth::store {
@@ -27,6 +29,14 @@ void configure(Db& db, Durability d) {
   db.exec("PRAGMA cache_size = -32000");
 }
 
+json::object load_settings(const Db& db) {
+  Stmt st(db, "SELECT `value` FROM `_params` WHERE `id` = 'settings'");
+  if (st.step() && !st.is_null(0)) {
+    if (auto v = core::parse_json(st.text(0)); v && v->is_object()) return v->get_object();
+  }
+  return *core::parse_json(detail::default_settings_json())->if_object();
+}
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const StoreOptions& opt) : opt_(opt) {
@@ -41,6 +51,7 @@ class SqliteStore final : public Store {
       detail::migrate_aux_db(aux);
     }
     catalog_ = load_catalog(writer_db_);
+    settings_ = load_settings(writer_db_);
     for (unsigned i = 0; i < std::max(1U, opt.readers); ++i) {
       Db r(data, false, false);
       r.exec("PRAGMA busy_timeout = 10000");
@@ -149,6 +160,53 @@ class SqliteStore final : public Store {
       }
       for (const auto& id : ids) detail::delete_record(db, *cat, c, id, 0);
     });
+  }
+
+  void transaction(const std::function<void(Tx&)>& fn) override {
+    auto cat = catalog();
+    write([&](Db& db) {
+      struct DbTx final : Tx {
+        Db& db;
+        const core::Catalog& cat;
+        DbTx(Db& d, const core::Catalog& c) : db(d), cat(c) {}
+        std::optional<json::object> get_record(const core::Collection& c,
+                                               std::string_view id) override {
+          return detail::get_record(db, c, id);
+        }
+        void insert_record(const core::Collection& c, const json::object& values) override {
+          detail::insert_record(db, cat, c, values);
+        }
+        bool update_record(const core::Collection& c, std::string_view id,
+                           const json::object& values) override {
+          return detail::update_record(db, cat, c, id, values);
+        }
+        bool delete_record(const core::Collection& c, std::string_view id) override {
+          return detail::delete_record(db, cat, c, id, 0);
+        }
+      } tx(db, *cat);
+      fn(tx);
+    });
+  }
+
+  json::object settings() const override {
+    std::lock_guard lock(catalog_mu_);
+    return settings_;
+  }
+
+  void save_settings(const json::object& settings) override {
+    auto text = core::to_json(settings);
+    write([&](Db& db) {
+      Stmt st(db,
+              "INSERT INTO `_params` (`id`, `value`, `created`, `updated`) VALUES ('settings', ?, "
+              "?, ?) "
+              "ON CONFLICT(`id`) DO UPDATE SET `value` = excluded.`value`, `updated` = "
+              "excluded.`updated`");
+      auto now = core::now_datetime();
+      st.bind(1, text).bind(2, now).bind(3, now);
+      st.step();
+    });
+    std::lock_guard lock(catalog_mu_);
+    settings_ = settings;
   }
 
   WriteStats write_stats() const override {
@@ -314,6 +372,7 @@ class SqliteStore final : public Store {
 
   mutable std::mutex catalog_mu_;
   std::shared_ptr<const core::Catalog> catalog_;
+  json::object settings_;
 };
 
 }  // namespace

@@ -19,6 +19,10 @@ std::string to_json(const json::value& v);
 // A copy of `o` with keys sorted by byte value (as Go marshals a map).
 json::object sorted_copy(const json::object& o);
 
+// Removes `key` keeping the order of the other keys (json::object::erase
+// moves the last element into the hole).
+void erase_stable(json::object& o, std::string_view key);
+
 // Parses JSON text; nullopt when invalid. Depth and size are bounded.
 std::optional<json::value> parse_json(std::string_view text);
 

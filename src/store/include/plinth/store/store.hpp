@@ -62,6 +62,18 @@ struct WriteStats {
   std::uint64_t commits = 0;
 };
 
+// Record operations inside one transaction (see Store::transaction).
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  virtual std::optional<json::object> get_record(const core::Collection& c,
+                                                 std::string_view id) = 0;
+  virtual void insert_record(const core::Collection& c, const json::object& values) = 0;
+  virtual bool update_record(const core::Collection& c, std::string_view id,
+                             const json::object& values) = 0;
+  virtual bool delete_record(const core::Collection& c, std::string_view id) = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -91,6 +103,14 @@ class Store {
   virtual void update_collection(const core::Collection& before, const core::Collection& after) = 0;
   // Deletes every record (relation cascades applied) in one transaction.
   virtual void truncate_collection(const core::Collection& c) = 0;
+
+  // Runs `fn` as one all-or-nothing transaction (one group-commit operation):
+  // if `fn` throws, nothing it did is kept and the exception propagates.
+  virtual void transaction(const std::function<void(Tx&)>& fn) = 0;
+
+  // The `_params` settings object (PocketBase's shape), and saving a new one.
+  virtual json::object settings() const = 0;
+  virtual void save_settings(const json::object& settings) = 0;
 
   virtual WriteStats write_stats() const = 0;
 };

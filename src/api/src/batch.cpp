@@ -49,16 +49,18 @@ void register_batch_routes(http::Router& router, Services& s) {
         }();
         auto* requests = body.if_contains("requests");
         auto invalid = [](json::object data) {
-          return http::ApiError(400, "Invalid batch request data.", core::to_json(json::object{{"requests", std::move(data)}}));
+          return http::ApiError(400, "Invalid batch request data.",
+                                core::to_json(json::object{{"requests", std::move(data)}}));
         };
         if (!requests || !requests->is_array() || requests->get_array().empty()) {
           throw invalid(leaf("validation_required", "Cannot be blank."));
         }
         const auto& items = requests->get_array();
         if (static_cast<std::int64_t>(items.size()) > max_requests) {
-          throw invalid(leaf("validation_length_too_long",
-                             "The length must be no more than " + std::to_string(max_requests) + ".",
-                             {{"max", max_requests}}));
+          throw invalid(
+              leaf("validation_length_too_long",
+                   "The length must be no more than " + std::to_string(max_requests) + ".",
+                   {{"max", max_requests}}));
         }
         json::object item_errors;
         for (std::size_t i = 0; i < items.size(); ++i) {
@@ -75,14 +77,16 @@ void register_batch_routes(http::Router& router, Services& s) {
           if (!url || !url->is_string() || url->get_string().empty()) {
             e["url"] = leaf("validation_required", "Cannot be blank.");
           } else if (url->get_string().size() > 2000) {
-            e["url"] = leaf("validation_length_too_long", "The length must be no more than 2000.", {{"max", 2000}});
+            e["url"] = leaf("validation_length_too_long", "The length must be no more than 2000.",
+                            {{"max", 2000}});
           }
           if (!e.empty()) item_errors[std::to_string(i)] = std::move(e);
         }
         if (!item_errors.empty()) throw invalid(std::move(item_errors));
 
         auto auth = request_auth(s, req);
-        static const std::regex kRecords(R"(^/api/collections/([^/?]+)/records(?:/([^/?]+))?(?:\?.*)?$)");
+        static const std::regex kRecords(
+            R"(^/api/collections/([^/?]+)/records(?:/([^/?]+))?(?:\?.*)?$)");
         json::array results;
         std::size_t failed = 0;
         json::object failed_response;
@@ -101,19 +105,23 @@ void register_batch_routes(http::Router& router, Services& s) {
                 auto c = catalog->find(util::url_decode(m[1].str(), false));
                 if (!c) throw http::ApiError(404, "Missing collection context.");
                 json::object sub_body;
-                if (auto* b = item.if_contains("body"); b && b->is_object()) sub_body = b->get_object();
+                if (auto* b = item.if_contains("body"); b && b->is_object())
+                  sub_body = b->get_object();
                 std::string id = with_id ? util::url_decode(m[2].str(), false) : std::string();
                 if (method == "POST" && !with_id) {
-                  results.push_back(json::object{{"body", create_record(tx, *c, auth, sub_body)}, {"status", 200}});
+                  results.push_back(json::object{{"body", create_record(tx, *c, auth, sub_body)},
+                                                 {"status", 200}});
                 } else if (method == "PUT" && !with_id) {
                   auto* bid = sub_body.if_contains("id");
-                  std::string upsert_id = bid && bid->is_string() ? std::string(bid->get_string()) : std::string();
+                  std::string upsert_id =
+                      bid && bid->is_string() ? std::string(bid->get_string()) : std::string();
                   bool exists = !upsert_id.empty() && tx.get_record(*c, upsert_id);
                   auto out = exists ? update_record(tx, *c, auth, upsert_id, sub_body)
                                     : create_record(tx, *c, auth, sub_body);
                   results.push_back(json::object{{"body", std::move(out)}, {"status", 200}});
                 } else if (method == "PATCH" && with_id) {
-                  results.push_back(json::object{{"body", update_record(tx, *c, auth, id, sub_body)}, {"status", 200}});
+                  results.push_back(json::object{
+                      {"body", update_record(tx, *c, auth, id, sub_body)}, {"status", 200}});
                 } else if (method == "DELETE" && with_id) {
                   delete_record(tx, s.store, *c, auth, id);
                   results.push_back(json::object{{"body", nullptr}, {"status", 204}});
@@ -122,7 +130,9 @@ void register_batch_routes(http::Router& router, Services& s) {
                 }
               } catch (const http::ApiError& e) {
                 failed = i;
-                failed_response = core::parse_json(http::error_body(e.status(), e.message(), e.data_json()))->get_object();
+                failed_response =
+                    core::parse_json(http::error_body(e.status(), e.message(), e.data_json()))
+                        ->get_object();
                 throw BatchAbort{};
               } catch (const BatchAbort&) {
                 throw;
@@ -134,10 +144,11 @@ void register_batch_routes(http::Router& router, Services& s) {
             }
           });
         } catch (const BatchAbort&) {
-          json::object data{{"requests", json::object{{std::to_string(failed),
-                                                       json::object{{"code", "batch_request_failed"},
-                                                                    {"message", "Batch request failed."},
-                                                                    {"response", failed_response}}}}}};
+          json::object data{
+              {"requests", json::object{{std::to_string(failed),
+                                         json::object{{"code", "batch_request_failed"},
+                                                      {"message", "Batch request failed."},
+                                                      {"response", failed_response}}}}}};
           throw http::ApiError(400, "Batch transaction failed.", core::to_json(data));
         }
         return json_response(200, results);

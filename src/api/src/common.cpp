@@ -1,5 +1,8 @@
 #include "common.hpp"
 
+#include <cctype>
+#include <cstdlib>
+
 #include "plinth/util/strings.hpp"
 
 namespace plinth::api::detail {
@@ -7,6 +10,113 @@ namespace plinth::api::detail {
 http::Response json_response(int status, const json::value& v) {
   return http::Response::json(status, core::to_json(v));
 }
+
+namespace {
+
+// PocketBase infers form values: "true"/"false" -> bool, a number whose
+// shortest form is the text itself -> number, anything else stays a string.
+json::value infer_form_value(const std::string& v) {
+  if (v == "true") return true;
+  if (v == "false") return false;
+  if (!v.empty() && v.size() < 32 &&
+      (std::isdigit(static_cast<unsigned char>(v[0])) || v[0] == '-')) {
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    if (end && *end == '\0') {
+      std::string shortest;
+      core::append_number(shortest, d);
+      if (shortest == v) return d;
+    }
+  }
+  return json::value(v);
+}
+
+void add_form_value(json::object& out, const std::string& key, json::value val) {
+  auto* existing = out.if_contains(key);
+  if (!existing) {
+    out[key] = std::move(val);
+  } else if (existing->is_array()) {
+    existing->get_array().push_back(std::move(val));
+  } else {
+    json::array both{*existing, std::move(val)};
+    *existing = std::move(both);
+  }
+}
+
+std::string header_param(std::string_view header, std::string_view name) {
+  for (auto part : util::split(header, ';')) {
+    auto t = util::trim(part);
+    if (t.size() > name.size() && t.substr(0, name.size()) == name && t[name.size()] == '=') {
+      auto v = t.substr(name.size() + 1);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      return std::string(v);
+    }
+  }
+  return {};
+}
+
+json::object parse_multipart(const http::Request& req, std::string_view content_type) {
+  auto boundary = header_param(content_type, "boundary");
+  if (boundary.empty() || boundary.size() > 200) {
+    throw http::ApiError(400, "An error occurred while loading the submitted data.");
+  }
+  const std::string delim = "--" + boundary;
+  std::string_view body = req.body;
+  json::object out;
+  std::optional<json::object> payload;
+  auto pos = body.find(delim);
+  if (pos == std::string_view::npos)
+    throw http::ApiError(400, "An error occurred while loading the submitted data.");
+  pos += delim.size();
+  while (true) {
+    if (body.substr(pos, 2) == "--") break;  // closing delimiter
+    if (body.substr(pos, 2) != "\r\n")
+      throw http::ApiError(400, "An error occurred while loading the submitted data.");
+    pos += 2;
+    auto head_end = body.find("\r\n\r\n", pos);
+    auto next = body.find("\r\n" + delim, pos);
+    if (head_end == std::string_view::npos || next == std::string_view::npos || head_end > next) {
+      throw http::ApiError(400, "An error occurred while loading the submitted data.");
+    }
+    auto headers = body.substr(pos, head_end - pos);
+    auto content = body.substr(head_end + 4, next - head_end - 4);
+    std::string name, filename;
+    bool has_filename = false;
+    for (auto line : util::split(headers, '\n')) {
+      line = util::trim(line.ends_with('\r') ? line.substr(0, line.size() - 1) : line);
+      auto colon = line.find(':');
+      if (colon == std::string_view::npos) continue;
+      if (!util::iequals(util::trim(line.substr(0, colon)), "Content-Disposition")) continue;
+      auto value = line.substr(colon + 1);
+      name = header_param(value, "name");
+      has_filename = value.find("filename=") != std::string_view::npos;
+      filename = header_param(value, "filename");
+    }
+    if (has_filename) {
+      throw http::ApiError(
+          400, "File uploads are not supported yet.",
+          core::to_json(
+              json::object{{name.empty() ? "file" : name,
+                            json::object{{"code", "validation_invalid_file"},
+                                         {"message", "File uploads are not supported yet."}}}}));
+    }
+    if (name == "@jsonPayload") {
+      auto v = core::parse_json(content);
+      if (!v || !v->is_object())
+        throw http::ApiError(400, "An error occurred while loading the submitted data.");
+      payload = std::move(v->get_object());
+    } else if (!name.empty()) {
+      add_form_value(out, name, infer_form_value(std::string(content)));
+    }
+    pos = next + 2 + delim.size();
+  }
+  if (payload) {
+    for (auto& kv : *payload) out[kv.key()] = kv.value();
+  }
+  return out;
+}
+
+}  // namespace
 
 json::object parse_body(const http::Request& req) {
   auto type = req.headers.get("Content-Type");
@@ -19,21 +129,11 @@ json::object parse_body(const http::Request& req) {
       auto key = util::url_decode(part.substr(0, eq));
       auto val =
           eq == std::string_view::npos ? std::string() : util::url_decode(part.substr(eq + 1));
-      auto* existing = out.if_contains(key);
-      if (!existing) {
-        out[key] = val;
-      } else if (existing->is_array()) {
-        existing->get_array().push_back(json::value(val));
-      } else {
-        json::array both{*existing, json::value(val)};
-        *existing = std::move(both);
-      }
+      add_form_value(out, key, infer_form_value(val));
     }
     return out;
   }
-  if (type.find("multipart/form-data") != std::string_view::npos) {
-    throw http::ApiError(400, "Multipart bodies are not supported yet; send JSON.");
-  }
+  if (type.find("multipart/form-data") != std::string_view::npos) return parse_multipart(req, type);
   auto v = core::parse_json(req.body);
   if (!v || !v->is_object()) {
     throw http::ApiError(400, "An error occurred while loading the submitted data.");

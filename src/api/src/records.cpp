@@ -160,7 +160,6 @@ void register_record_routes(http::Router& router, Services& s) {
         if (auto f = req.query_param("filter"); f && !f->empty()) {
           throw http::ApiError(400, "Filtering is not supported yet.");
         }
-        if (c->is_view()) throw http::ApiError(400, "View collections are not supported yet.");
         store::ListResult r;
         if (access == Access::allowed) {
           r = guard_store("Something went wrong while processing your request.",
@@ -192,7 +191,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto access = check_access(*c, Action::view, auth);
         if (access == Access::forbidden)
           throw http::ApiError(403, "Only superusers can perform this action.");
-        if (access == Access::hidden || c->is_view()) throw http::ApiError(404);
+        if (access == Access::hidden) throw http::ApiError(404);
         auto rec = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
         if (!rec) throw http::ApiError(404);
         return json_response(

@@ -57,15 +57,23 @@ json::object validate(const json::object& s) {
     errors["meta"] = leaf("validation_required", "Cannot be blank.");
   } else {
     auto app_name = str(*meta, "appName");
-    if (app_name.empty()) meta_errors["appName"] = leaf("validation_required", "Cannot be blank.");
-    else if (app_name.size() > 255) meta_errors["appName"] = leaf("validation_length_out_of_range", "The length must be between 1 and 255.");
+    if (app_name.empty())
+      meta_errors["appName"] = leaf("validation_required", "Cannot be blank.");
+    else if (app_name.size() > 255)
+      meta_errors["appName"] =
+          leaf("validation_length_out_of_range", "The length must be between 1 and 255.");
     auto url = str(*meta, "appURL");
-    if (url.empty()) meta_errors["appURL"] = leaf("validation_required", "Cannot be blank.");
-    else if (url.find("://") == std::string::npos) meta_errors["appURL"] = leaf("validation_is_url", "Must be a valid URL.");
-    if (str(*meta, "senderName").empty()) meta_errors["senderName"] = leaf("validation_required", "Cannot be blank.");
+    if (url.empty())
+      meta_errors["appURL"] = leaf("validation_required", "Cannot be blank.");
+    else if (url.find("://") == std::string::npos)
+      meta_errors["appURL"] = leaf("validation_is_url", "Must be a valid URL.");
+    if (str(*meta, "senderName").empty())
+      meta_errors["senderName"] = leaf("validation_required", "Cannot be blank.");
     auto sender = str(*meta, "senderAddress");
-    if (sender.empty()) meta_errors["senderAddress"] = leaf("validation_required", "Cannot be blank.");
-    else if (sender.find('@') == std::string::npos) meta_errors["senderAddress"] = leaf("validation_is_email", "Must be a valid email address.");
+    if (sender.empty())
+      meta_errors["senderAddress"] = leaf("validation_required", "Cannot be blank.");
+    else if (sender.find('@') == std::string::npos)
+      meta_errors["senderAddress"] = leaf("validation_is_email", "Must be a valid email address.");
   }
   if (!meta_errors.empty()) errors["meta"] = std::move(meta_errors);
   auto check_int = [&](std::string_view section, std::string_view key, std::int64_t min) {
@@ -74,7 +82,8 @@ json::object validate(const json::object& s) {
     auto* v = sec->if_contains(key);
     if (!v) return;
     bool ok = (v->is_int64() && v->get_int64() >= min) || (v->is_uint64()) ||
-              (v->is_double() && v->get_double() >= static_cast<double>(min) && v->get_double() == static_cast<double>(static_cast<std::int64_t>(v->get_double())));
+              (v->is_double() && v->get_double() >= static_cast<double>(min) &&
+               v->get_double() == static_cast<double>(static_cast<std::int64_t>(v->get_double())));
     if (!ok) {
       auto& sec_errors = errors[section];
       if (!sec_errors.is_object()) sec_errors = json::object();
@@ -93,38 +102,38 @@ json::object validate(const json::object& s) {
 void require_superuser(Services& s, const http::Request& req) {
   auto auth = request_auth(s, req);
   if (!auth) throw http::ApiError(401, "The request requires valid record authorization token.");
-  if (!auth->superuser()) throw http::ApiError(403, "The authorized record is not allowed to perform this action.");
+  if (!auth->superuser())
+    throw http::ApiError(403, "The authorized record is not allowed to perform this action.");
 }
 
 }  // namespace
 
 void register_settings_routes(http::Router& router, Services& s) {
-  router.get(
-      "/api/settings",
-      [&s](http::Request& req) {
-        require_superuser(s, req);
-        return json_response(200, masked(s.store.settings()));
-      },
-      {.blocking = true});
+  router.get("/api/settings",
+             [&s](http::Request& req) {
+               require_superuser(s, req);
+               return json_response(200, masked(s.store.settings()));
+             },
+             {.blocking = true});
 
-  router.patch(
-      "/api/settings",
-      [&s](http::Request& req) {
-        require_superuser(s, req);
-        auto patch = parse_body(req);
-        auto next = s.store.settings();
-        merge(next, patch, true);
-        auto errors = validate(next);
-        if (!errors.empty()) {
-          throw http::ApiError(400, "An error occurred while saving the new settings.", core::to_json(errors));
-        }
-        guard_store("An error occurred while saving the new settings.", [&] {
-          s.store.save_settings(next);
-          return 0;
-        });
-        return json_response(200, masked(s.store.settings()));
-      },
-      {.blocking = true});
+  router.patch("/api/settings",
+               [&s](http::Request& req) {
+                 require_superuser(s, req);
+                 auto patch = parse_body(req);
+                 auto next = s.store.settings();
+                 merge(next, patch, true);
+                 auto errors = validate(next);
+                 if (!errors.empty()) {
+                   throw http::ApiError(400, "An error occurred while saving the new settings.",
+                                        core::to_json(errors));
+                 }
+                 guard_store("An error occurred while saving the new settings.", [&] {
+                   s.store.save_settings(next);
+                   return 0;
+                 });
+                 return json_response(200, masked(s.store.settings()));
+               },
+               {.blocking = true});
 }
 
 }  // namespace plinth::api::detail

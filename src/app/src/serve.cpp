@@ -50,10 +50,19 @@ int run_serve(const ServeConfig& cfg) {
     return 1;
   }
   api::Services services{*store, logger};
+  auto* store_ptr = store.get();
 
   observe::Registry registry;
   api::register_process_metrics(registry, cfg.version);
   auto http_metrics = http::HttpMetrics::create(registry);
+  registry.callback_counter(
+      "plinth_store_write_operations_total",
+      "Write operations committed or rolled back by the store's writer.",
+      [store_ptr] { return static_cast<double>(store_ptr->write_stats().operations); });
+  registry.callback_counter(
+      "plinth_store_commits_total",
+      "Group commits (one transaction each) made by the store's writer.",
+      [store_ptr] { return static_cast<double>(store_ptr->write_stats().commits); });
 
   http::Router router;
   api::register_health(router);

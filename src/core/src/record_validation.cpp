@@ -4,6 +4,7 @@
 #include <cmath>
 #include <regex>
 #include <set>
+#include <unordered_map>
 
 #include "plinth/core/datetime.hpp"
 #include "plinth/core/json.hpp"
@@ -220,6 +221,23 @@ void apply_modifier(const Field& f, char op, const json::value& in, json::value&
   current = list_value(f, items);
 }
 
+// Compiled patterns, per thread: validation runs on many worker threads and
+// compiling a std::regex per record dominated create cost.
+const std::regex* cached_regex(const std::string& pattern) {
+  thread_local std::unordered_map<std::string, std::optional<std::regex>> cache;
+  auto it = cache.find(pattern);
+  if (it == cache.end()) {
+    if (cache.size() > 512) cache.clear();
+    std::optional<std::regex> re;
+    try {
+      re.emplace(pattern, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error&) {
+    }
+    it = cache.emplace(pattern, std::move(re)).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
 bool settable_by_body(const Collection& c, const Field& f, const ApplyOptions& opts) {
   if (f.type == FieldType::autodate) return false;
   if (c.is_auth() && f.name == "tokenKey") return false;
@@ -423,10 +441,8 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         }
         auto pattern = f.string_option("pattern");
         if (!pattern.empty()) {
-          try {
-            if (!std::regex_search(s, std::regex(pattern, std::regex::ECMAScript)))
-              errors[f.name] = err("validation_invalid_format", "Invalid value format.");
-          } catch (const std::regex_error&) {
+          const std::regex* re = cached_regex(pattern);
+          if (!re || !std::regex_search(s, *re)) {
             errors[f.name] = err("validation_invalid_format", "Invalid value format.");
           }
         }

@@ -38,6 +38,7 @@ struct Registry::Entry {
   struct CallbackGauge {
     std::string name, help;
     std::function<double()> read;
+    const char* type = "gauge";
   };
   struct Info {
     std::string name, help;
@@ -89,6 +90,12 @@ void Registry::callback_gauge(std::string name, std::string help, std::function<
   std::lock_guard lock(mu_);
   entries_.push_back(
       Entry{Entry::CallbackGauge{std::move(name), std::move(help), std::move(read)}});
+}
+
+void Registry::callback_counter(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard lock(mu_);
+  entries_.push_back(
+      Entry{Entry::CallbackGauge{std::move(name), std::move(help), std::move(read), "counter"}});
 }
 
 void Registry::info(std::string name, std::string help,
@@ -209,7 +216,7 @@ std::string Registry::expose() const {
                std::to_string(snap.count) + "\n";
       });
     } else if (auto* cg = std::get_if<Entry::CallbackGauge>(&e.v)) {
-      append_header(out, cg->name, cg->help, "gauge");
+      append_header(out, cg->name, cg->help, cg->type);
       out += cg->name + " " + format_number(cg->read()) + "\n";
     } else if (auto* info = std::get_if<Entry::Info>(&e.v)) {
       append_header(out, info->name, info->help, "gauge");

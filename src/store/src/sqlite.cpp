@@ -19,16 +19,56 @@ Db::Db(const std::string& path, bool create, bool readonly) {
 }
 
 Db::~Db() {
+  clear_cache();
   if (db_) sqlite3_close_v2(db_);
 }
 
 Db& Db::operator=(Db&& o) noexcept {
   if (this != &o) {
+    clear_cache();
     if (db_) sqlite3_close_v2(db_);
     db_ = o.db_;
+    cache_ = std::move(o.cache_);
     o.db_ = nullptr;
   }
   return *this;
+}
+
+void Db::clear_cache() {
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
+  cache_.clear();
+}
+
+sqlite3_stmt* Db::checkout(const std::string& sql) const {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    if (cache_.size() >= 256) {
+      // Bounded: drop idle entries (collections come and go).
+      for (auto i = cache_.begin(); i != cache_.end();) {
+        if (!i->second.in_use) {
+          sqlite3_finalize(i->second.stmt);
+          i = cache_.erase(i);
+        } else {
+          ++i;
+        }
+      }
+    }
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    if (rc != SQLITE_OK) throw_error("prepare");
+    it = cache_.emplace(sql, Cached{st, false}).first;
+  }
+  if (it->second.in_use) return nullptr;
+  it->second.in_use = true;
+  return it->second.stmt;
+}
+
+void Db::checkin(const std::string& sql, sqlite3_stmt* stmt) const {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  auto it = cache_.find(sql);
+  if (it != cache_.end() && it->second.stmt == stmt) it->second.in_use = false;
 }
 
 void Db::throw_error(std::string_view context) const {

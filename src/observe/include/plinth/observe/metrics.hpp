@@ -108,6 +108,8 @@ class Registry {
                                std::vector<std::string> label_names, std::vector<double> bounds);
   // A gauge whose value is read at scrape time.
   void callback_gauge(std::string name, std::string help, std::function<double()> read);
+  // A counter whose (monotonic) value is read at scrape time.
+  void callback_counter(std::string name, std::string help, std::function<double()> read);
   // A constant info-style gauge `name{labels} 1`.
   void info(std::string name, std::string help,
             std::vector<std::pair<std::string, std::string>> labels);

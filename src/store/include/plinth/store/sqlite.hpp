@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -32,18 +33,29 @@ class Db {
   // Opens (creating when `create`) the database file.
   Db(const std::string& path, bool create, bool readonly);
   ~Db();
-  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db(Db&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
   Db& operator=(Db&& o) noexcept;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
   sqlite3* handle() const { return db_; }
+
+  // Prepared statements reused by SQL text (a connection is used by one thread
+  // at a time). Returns nullptr when that statement is already in use.
+  sqlite3_stmt* checkout(const std::string& sql) const;
+  void checkin(const std::string& sql, sqlite3_stmt* stmt) const;
   void exec(std::string_view sql);
   std::int64_t changes() const;
   [[noreturn]] void throw_error(std::string_view context) const;
 
  private:
   sqlite3* db_ = nullptr;
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+  mutable std::unordered_map<std::string, Cached> cache_;
+  void clear_cache();
 };
 
 class Stmt {
@@ -76,6 +88,8 @@ class Stmt {
  private:
   const Db& db_;
   sqlite3_stmt* stmt_ = nullptr;
+  std::string sql_;  // set when the statement came from the connection's cache
+  bool cached_ = false;
 };
 
 }  // namespace plinth::store

@@ -65,9 +65,10 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
     errors["name"] = error_leaf("validation_collection_name_invalid",
                                 "The name shouldn't match with an existing internal table.");
   }
-  if (!existing && c.type != "base") {
-    errors["type"] =
-        error_leaf("validation_in_invalid", "Only base collections can be created for now.");
+  if (!existing && c.type != "base" && c.type != "auth") {
+    errors["type"] = error_leaf(
+        "validation_in_invalid",
+        c.type == "view" ? "View collections cannot be created yet." : "Must be a valid value.");
   }
 
   json::object field_errors;
@@ -172,6 +173,27 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
   }
   if (!field_errors.empty()) errors["fields"] = std::move(field_errors);
 
+  if (c.type == "auth" && !existing) {
+    static const std::set<std::string> kReservedAuth{"passwordconfirm", "oldpassword"};
+    for (const auto& f : c.fields) {
+      if (kReservedAuth.count(util::to_lower(f.name)))
+        errors["fields"] =
+            json::object{{"name", error_leaf("validation_reserved_field_name",
+                                             "The field name is reserved and cannot be used.")}};
+    }
+    for (auto& sf : core::auth_system_fields()) {
+      if (const core::Field* given = c.field(sf.name)) {
+        if (given->type != sf.type)
+          errors["fields"] = json::object{
+              {"name", error_leaf("validation_invalid_value",
+                                  "The auth field " + sf.name + " must be of type " +
+                                      std::string(core::field_type_name(sf.type)) + ".")}};
+        continue;
+      }
+      c.fields.push_back(std::move(sf));
+    }
+  }
+
   if (!c.field("id")) {
     json::object id{{"autogeneratePattern", "[a-z0-9]{15}"},
                     {"hidden", false},
@@ -241,6 +263,32 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
         core::to_json(json::object{
             {"id", error_leaf("validation_invalid_value", "Invalid or duplicated id.")}}));
   }
+  if (c.type == "auth") {
+    auto options = core::default_auth_options();
+    for (const auto& kv : body) {
+      if (options.contains(kv.key()) && !kv.key().ends_with("Token"))
+        options[kv.key()] = kv.value();
+    }
+    // Token durations may be set; secrets are always generated here.
+    for (auto& kv : options) {
+      if (!kv.key().ends_with("Token")) continue;
+      auto* given = body.if_contains(kv.key());
+      if (given && given->is_object()) {
+        if (auto* d = given->get_object().if_contains("duration"); d && d->is_number())
+          kv.value().get_object()["duration"] = *d;
+      }
+    }
+    c.options = std::move(options);
+    bool has_token_idx = false, has_email_idx = false;
+    for (const auto& i : c.indexes) {
+      has_token_idx = has_token_idx || i.find("tokenKey") != std::string::npos;
+      has_email_idx = has_email_idx || i.find("`email`") != std::string::npos ||
+                      i.find("(email)") != std::string::npos;
+    }
+    auto defaults = core::auth_system_indexes(c.name, c.id);
+    if (!has_token_idx) c.indexes.push_back(defaults[0]);
+    if (!has_email_idx) c.indexes.push_back(defaults[1]);
+  }
   c.created = c.updated = core::now_datetime();
   return c;
 }
@@ -308,6 +356,74 @@ void register_collection_routes(http::Router& router, Services& s) {
         });
         auto updated = s.store.catalog()->find(after.id);
         return json_response(200, updated ? updated->to_api_json() : after.to_api_json());
+      },
+      blocking);
+
+  router.add(
+      "PUT", "/api/collections/import",
+      [&s](http::Request& req) {
+        require_superuser(s, req);
+        auto body = parse_body(req);
+        auto* list = body.if_contains("collections");
+        if (!list || !list->is_array() || list->get_array().empty()) {
+          throw http::ApiError(
+              400, "Failed to import collections.",
+              core::to_json(json::object{
+                  {"collections", error_leaf("validation_required", "Cannot be blank.")}}));
+        }
+        auto* dm = body.if_contains("deleteMissing");
+        bool delete_missing = dm && dm->is_bool() && dm->get_bool();
+        auto cat = s.store.catalog();
+        std::vector<store::SchemaChange> changes;
+        std::set<std::string> imported_ids;
+        json::object item_errors;
+        std::size_t i = 0;
+        for (const auto& item : list->get_array()) {
+          auto key = std::to_string(i++);
+          if (!item.is_object()) {
+            item_errors[key] = error_leaf("validation_invalid_value", "Invalid value.");
+            continue;
+          }
+          const auto& obj = item.get_object();
+          auto* id = obj.if_contains("id");
+          std::shared_ptr<const core::Collection> existing;
+          if (id && id->is_string()) {
+            existing = cat->find(id->get_string());
+            if (existing && existing->id != id->get_string()) existing = nullptr;
+          }
+          try {
+            if (existing) {
+              auto after = collection_from_body(obj, *cat, existing.get());
+              imported_ids.insert(after.id);
+              changes.push_back({store::SchemaChange::Kind::update, *existing, std::move(after)});
+            } else {
+              auto created = collection_from_body(obj, *cat);
+              imported_ids.insert(created.id);
+              changes.push_back({store::SchemaChange::Kind::create, {}, std::move(created)});
+            }
+          } catch (const http::ApiError& e) {
+            auto data = core::parse_json(e.data_json());
+            item_errors[key] = data && data->is_object() ? data->get_object() : json::object{};
+          }
+        }
+        if (!item_errors.empty()) {
+          throw http::ApiError(
+              400, "Failed to import collections.",
+              core::to_json(json::object{{"collections", std::move(item_errors)}}));
+        }
+        if (delete_missing) {
+          for (const auto& c : cat->all()) {
+            if (c->system || imported_ids.count(c->id)) continue;
+            changes.push_back({store::SchemaChange::Kind::drop, *c, {}});
+          }
+        }
+        guard_store("Failed to import collections.", [&] {
+          s.store.change_schema(changes);
+          return 0;
+        });
+        http::Response res;
+        res.status = 204;
+        return res;
       },
       blocking);
 

@@ -163,6 +163,20 @@ Collection base_system(std::string_view name, std::vector<Field> extra,
 
 }  // namespace
 
+std::vector<Field> auth_system_fields() {
+  auto f = auth_fields(false);
+  f.erase(f.begin());  // the id field is handled like any collection's
+  return f;
+}
+
+std::vector<std::string> auth_system_indexes(std::string_view table, std::string_view suffix) {
+  return auth_indexes(table, suffix);
+}
+
+json::object default_auth_options() {
+  return auth_options(604800, "");
+}
+
 std::vector<Collection> system_collections(std::string_view now) {
   std::vector<Collection> out;
   const std::string owner =

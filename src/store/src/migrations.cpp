@@ -102,7 +102,16 @@ std::optional<IndexDef> parse_index(std::string_view sql) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  if (m[6].matched) def.where = trim(m[6].str());
+  if (m[6].matched) {
+    // Only the partial-index shapes PocketBase itself writes are accepted
+    // (`col != ''`, `col != '[]'`): never arbitrary SQL from a definition.
+    static const std::regex kWhere(R"(^[`"]?(\w+)[`"]?\s*!=\s*'(\[\])?'$)");
+    std::smatch w;
+    std::string where = trim(m[6].str());
+    if (!std::regex_match(where, w, kWhere) || !core::is_identifier(w[1].str()))
+      return std::nullopt;
+    def.where = core::quote_identifier(w[1].str()) + " != '" + (w[2].matched ? "[]" : "") + "'";
+  }
   return def;
 }
 

@@ -110,30 +110,44 @@ class SqliteStore final : public Store {
   }
 
   void create_collection(const core::Collection& c) override {
-    write([&](Db& db) {
-      detail::create_collection_table(db, c);
-      detail::insert_collection_row(db, c);
-    });
-    reload_catalog();
+    change_schema({SchemaChange{SchemaChange::Kind::create, {}, c}});
   }
 
   bool delete_collection(std::string_view id) override {
     auto cat = catalog();
     auto c = cat->find(id);
     if (!c || c->id != id) return false;
-    write([&](Db& db) {
-      db.exec("DROP TABLE IF EXISTS " + core::quote_identifier(c->name));
-      Stmt st(db, "DELETE FROM `_collections` WHERE `id` = ?");
-      st.bind(1, c->id);
-      st.step();
-    });
-    reload_catalog();
+    change_schema({SchemaChange{SchemaChange::Kind::drop, *c, {}}});
     return true;
   }
 
   void update_collection(const core::Collection& before, const core::Collection& after) override {
+    change_schema({SchemaChange{SchemaChange::Kind::update, before, after}});
+  }
+
+  void change_schema(const std::vector<SchemaChange>& changes) override {
+    auto apply = [&](Db& db) {
+      for (const auto& ch : changes) {
+        switch (ch.kind) {
+          case SchemaChange::Kind::create:
+            detail::create_collection_table(db, ch.after);
+            detail::insert_collection_row(db, ch.after);
+            break;
+          case SchemaChange::Kind::update: detail::alter_collection(db, ch.before, ch.after); break;
+          case SchemaChange::Kind::drop: {
+            db.exec(std::string(ch.before.is_view() ? "DROP VIEW IF EXISTS "
+                                                    : "DROP TABLE IF EXISTS ") +
+                    core::quote_identifier(ch.before.name));
+            Stmt st(db, "DELETE FROM `_collections` WHERE `id` = ?");
+            st.bind(1, ch.before.id);
+            st.step();
+            break;
+          }
+        }
+      }
+    };
     try {
-      write([&](Db& db) { detail::alter_collection(db, before, after); });
+      write(apply);
     } catch (const SqliteError& e) {
       reload_catalog();
       throw StoreError(StoreError::Kind::bad_request,

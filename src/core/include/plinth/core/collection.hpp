@@ -65,4 +65,11 @@ std::string default_field_id(std::string_view type, std::string_view name);
 // _superusers, users, _mfas, _otps, _externalAuths, _authOrigins.
 std::vector<Collection> system_collections(std::string_view now);
 
+// What every auth collection has: the system fields (password, tokenKey, email,
+// emailVisibility, verified), unique indexes on tokenKey and email, and the
+// default auth options (fresh token secrets each call).
+std::vector<Field> auth_system_fields();
+std::vector<std::string> auth_system_indexes(std::string_view table, std::string_view suffix);
+json::object default_auth_options();
+
 }  // namespace plinth::core

@@ -74,6 +74,13 @@ class Tx {
   virtual bool delete_record(const core::Collection& c, std::string_view id) = 0;
 };
 
+struct SchemaChange {
+  enum class Kind { create, update, drop };
+  Kind kind = Kind::create;
+  core::Collection before;  // update, drop
+  core::Collection after;   // create, update
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -101,6 +108,8 @@ class Store {
   // table and columns, adds, drops and retypes columns with data converted, and
   // rebuilds every index — all in one transaction; any failing step rolls back all.
   virtual void update_collection(const core::Collection& before, const core::Collection& after) = 0;
+  // Several creates/updates/drops as one transaction (collections import).
+  virtual void change_schema(const std::vector<SchemaChange>& changes) = 0;
   // Deletes every record (relation cascades applied) in one transaction.
   virtual void truncate_collection(const core::Collection& c) = 0;
 

@@ -302,16 +302,62 @@ void register_collection_routes(http::Router& router, Services& s) {
       "/api/collections",
       [&s](http::Request& req) {
         require_superuser(s, req);
+        if (auto f = req.query_param("filter"); f && !f->empty()) {
+          throw http::ApiError(400, "Filtering is not supported yet.");
+        }
         auto cat = s.store.catalog();
+        std::vector<std::shared_ptr<const core::Collection>> all = cat->all();
+        // sort=name,-created ...: the collection's own scalar keys.
+        if (auto sort = req.query_param("sort"); sort && !sort->empty()) {
+          std::vector<std::pair<std::string, bool>> terms;
+          for (auto part : util::split(*sort, ',')) {
+            auto t = util::trim(part);
+            bool desc = !t.empty() && t.front() == '-';
+            if (!t.empty() && (t.front() == '-' || t.front() == '+')) t.remove_prefix(1);
+            static const std::set<std::string_view> kKeys{"id",     "name",    "type",
+                                                          "system", "created", "updated"};
+            if (!kKeys.count(t))
+              throw http::ApiError(400, "Invalid sort field \"" + std::string(t) + "\".");
+            terms.emplace_back(std::string(t), desc);
+          }
+          auto key = [](const core::Collection& c, const std::string& k) -> std::string {
+            if (k == "id") return c.id;
+            if (k == "name") return c.name;
+            if (k == "type") return c.type;
+            if (k == "system") return c.system ? "1" : "0";
+            if (k == "created") return c.created;
+            return c.updated;
+          };
+          std::stable_sort(all.begin(), all.end(), [&](const auto& a, const auto& b) {
+            for (const auto& [k, desc] : terms) {
+              auto ka = key(*a, k), kb = key(*b, k);
+              if (ka != kb) return desc ? ka > kb : ka < kb;
+            }
+            return false;
+          });
+        }
+        auto page_param = req.query_param("page"), per_param = req.query_param("perPage");
+        std::int64_t page = 1, per_page = 30;
+        try {
+          if (page_param && !page_param->empty())
+            page = std::max<std::int64_t>(1, std::stoll(*page_param));
+          if (per_param && !per_param->empty()) per_page = std::stoll(*per_param);
+        } catch (const std::exception&) {
+          throw http::ApiError(400, "Invalid pagination parameters.");
+        }
+        if (per_page <= 0) per_page = 30;
+        if (per_page > 1000) per_page = 1000;
+        auto n = static_cast<std::int64_t>(all.size());
         json::array items;
-        for (const auto& c : cat->all()) items.push_back(c->to_api_json());
-        auto n = static_cast<std::int64_t>(items.size());
+        for (std::int64_t i = (page - 1) * per_page; i < n && i < page * per_page; ++i) {
+          items.push_back(all[static_cast<std::size_t>(i)]->to_api_json());
+        }
         json::object out;
         out["items"] = std::move(items);
-        out["page"] = 1;
-        out["perPage"] = std::max<std::int64_t>(n, 30);
+        out["page"] = page;
+        out["perPage"] = per_page;
         out["totalItems"] = n;
-        out["totalPages"] = n > 0 ? 1 : 0;
+        out["totalPages"] = (n + per_page - 1) / per_page;
         return json_response(200, out);
       },
       blocking);

@@ -1,7 +1,9 @@
 // Records CRUD (PocketBase's /api/collections/{collection}/records...).
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "common.hpp"
@@ -85,20 +87,107 @@ std::vector<store::SortTerm> parse_sort(const http::Request& req) {
   return out;
 }
 
-// `fields=a,b` keeps only those keys (a `*` keeps everything).
+// Splits on commas outside parentheses ("a,b:excerpt(10,true)" -> 2 parts).
+std::vector<std::string> split_fields(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  for (char ch : s) {
+    if (ch == '(') ++depth;
+    if (ch == ')' && depth > 0) --depth;
+    if (ch == ',' && depth == 0) {
+      out.emplace_back(util::trim(cur));
+      cur.clear();
+      continue;
+    }
+    cur.push_back(ch);
+  }
+  if (!util::trim(cur).empty()) out.emplace_back(util::trim(cur));
+  return out;
+}
+
+// PocketBase's `:excerpt(max, withEllipsis)`: tags stripped, whitespace collapsed, cut at `max`
+// runes.
+std::string excerpt(std::string_view html, std::size_t max, bool ellipsis) {
+  std::string text;
+  bool in_tag = false, space = false;
+  for (char ch : html) {
+    if (ch == '<') {
+      in_tag = true;
+      continue;
+    }
+    if (in_tag) {
+      if (ch == '>') {
+        in_tag = false;
+        space = true;
+      }
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(ch))) {
+      space = true;
+      continue;
+    }
+    if (space && !text.empty()) text.push_back(' ');
+    space = false;
+    text.push_back(ch);
+  }
+  std::size_t runes = 0, cut = text.size();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (runes == max) {
+      cut = i;
+      break;
+    }
+    ++runes;
+  }
+  if (cut < text.size()) {
+    text.resize(cut);
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    if (ellipsis) text += "...";
+  }
+  return text;
+}
+
+// `fields=a,b,c:excerpt(100,true)` keeps only those keys (`*` = every key).
 json::object pick_fields(json::object o, const std::optional<std::string>& fields) {
   if (!fields || fields->empty()) return o;
-  std::set<std::string> keep;
-  for (auto part : util::split(*fields, ',')) {
-    auto t = util::trim(part);
-    auto colon = t.find(':');
-    if (colon != std::string_view::npos) t = t.substr(0, colon);
-    if (t == "*") return o;
-    keep.insert(std::string(t));
+  bool all = false;
+  std::map<std::string, std::optional<std::pair<std::size_t, bool>>> keep;
+  for (const auto& part : split_fields(*fields)) {
+    std::string name = part;
+    std::optional<std::pair<std::size_t, bool>> ex;
+    auto colon = part.find(':');
+    if (colon != std::string::npos) {
+      name = part.substr(0, colon);
+      std::string mod = part.substr(colon + 1);
+      if (mod.rfind("excerpt(", 0) != 0 || mod.back() != ')') {
+        throw http::ApiError(400, "Invalid fields modifier \"" + mod + "\".");
+      }
+      auto args = util::split(std::string_view(mod).substr(8, mod.size() - 9), ',');
+      std::size_t max = 0;
+      auto a0 = util::trim(args[0]);
+      auto [p, ec] = std::from_chars(a0.data(), a0.data() + a0.size(), max);
+      if (ec != std::errc() || p != a0.data() + a0.size() || max == 0) {
+        throw http::ApiError(400, "Invalid excerpt length.");
+      }
+      bool dots = args.size() > 1 && util::trim(args[1]) == "true";
+      ex = std::make_pair(max, dots);
+    }
+    if (name == "*")
+      all = true;
+    else
+      keep[name] = ex;
   }
   json::object out;
   for (const auto& kv : o) {
-    if (keep.count(std::string(kv.key()))) out.emplace(kv.key(), kv.value());
+    auto it = keep.find(std::string(kv.key()));
+    if (it == keep.end() && !all) continue;
+    if (it != keep.end() && it->second && kv.value().is_string()) {
+      out.emplace(kv.key(),
+                  excerpt(kv.value().get_string(), it->second->first, it->second->second));
+    } else {
+      out.emplace(kv.key(), kv.value());
+    }
   }
   return out;
 }

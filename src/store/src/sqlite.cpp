@@ -88,6 +88,19 @@ void Db::exec(std::string_view sql) {
   }
 }
 
+void Db::exec_cached(const std::string& sql) {
+  sqlite3_stmt* st = checkout(sql);
+  if (!st) {
+    exec(sql);
+    return;
+  }
+  int rc = sqlite3_step(st);
+  int ext = sqlite3_extended_errcode(db_);
+  std::string msg = rc == SQLITE_DONE || rc == SQLITE_ROW ? std::string() : sqlite3_errmsg(db_);
+  checkin(sql, st);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw SqliteError(ext & 0xff, ext, msg);
+}
+
 std::int64_t Db::changes() const {
   return sqlite3_changes64(db_);
 }

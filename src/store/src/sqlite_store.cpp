@@ -303,10 +303,10 @@ class SqliteStore final : public Store {
       return;
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      writer_db_.exec("SAVEPOINT op");
+      writer_db_.exec_cached("SAVEPOINT op");
       try {
         batch[i]->fn(writer_db_);
-        writer_db_.exec("RELEASE op");
+        writer_db_.exec_cached("RELEASE op");
       } catch (...) {
         results[i] = std::current_exception();
         try {

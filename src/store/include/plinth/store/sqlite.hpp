@@ -45,6 +45,8 @@ class Db {
   sqlite3_stmt* checkout(const std::string& sql) const;
   void checkin(const std::string& sql, sqlite3_stmt* stmt) const;
   void exec(std::string_view sql);
+  // exec for one statement run often (SAVEPOINT, RELEASE...): prepared once, reused.
+  void exec_cached(const std::string& sql);
   std::int64_t changes() const;
   [[noreturn]] void throw_error(std::string_view context) const;
 

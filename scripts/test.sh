@@ -13,6 +13,10 @@ echo "== release build and tests"
 bash scripts/build.sh release
 ctest --preset release -j "$(nproc)" 2>&1 | tee /tmp/plinth-ctest-release.log
 
+echo "== benchmark smoke tests (start, answer, no speed thresholds)"
+bash bench/http/run.sh --quick
+bash bench/records/run.sh --quick
+
 echo "== asan+ubsan build and tests"
 bash scripts/build.sh asan
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
@@ -23,6 +27,6 @@ count() { grep -Eo "tests passed, [0-9]+ tests failed out of [0-9]+" "$1" | tail
 rel=$(count /tmp/plinth-ctest-release.log)
 asan=$(count /tmp/plinth-ctest-asan.log)
 total=$(( $(echo "$rel" | awk '{print $NF}') + $(echo "$asan" | awk '{print $NF}') ))
-failed=$(( $(echo "$rel" | awk '{print $4}') + $(echo "$asan" | awk '{print $4}') ))
+failed=$(( $(echo "$rel" | awk '{print $3}') + $(echo "$asan" | awk '{print $3}') ))
 echo "release: $rel; asan: $asan"
 echo "$((total - failed)) passed, $failed failed"

@@ -82,12 +82,14 @@ int main(int argc, char** argv) {
   const double seconds = std::strtod(argv[3], nullptr);
   const int rows_per_txn = argc > 4 ? std::atoi(argv[4]) : 64;
   if (schema.str().empty() || seconds <= 0 || rows_per_txn <= 0) {
-    std::fprintf(stderr, "raw_sqlite_insert: empty schema, or non-positive seconds or rows_per_txn\n");
+    std::fprintf(stderr,
+                 "raw_sqlite_insert: empty schema, or non-positive seconds or rows_per_txn\n");
     return 2;
   }
 
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
     die(db, "open");
   }
@@ -133,26 +135,30 @@ int main(int argc, char** argv) {
     }
     exec(db, "COMMIT");
     rows += rows_per_txn;
-    commit_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - txn_start).count());
+    commit_us.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - txn_start).count());
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   sqlite3_finalize(insert);
 
   // Reading the rows back proves they were written, not just counted.
   sqlite3_stmt* count = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM `posts`", -1, &count, nullptr) != SQLITE_OK) die(db, "count");
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM `posts`", -1, &count, nullptr) != SQLITE_OK)
+    die(db, "count");
   if (sqlite3_step(count) != SQLITE_ROW) die(db, "count");
   const long stored = sqlite3_column_int64(count, 0);
   sqlite3_finalize(count);
   sqlite3_close(db);
   if (stored != rows) {
-    std::fprintf(stderr, "raw_sqlite_insert: inserted %ld rows but the table holds %ld\n", rows, stored);
+    std::fprintf(stderr, "raw_sqlite_insert: inserted %ld rows but the table holds %ld\n", rows,
+                 stored);
     return 1;
   }
 
-  std::printf("rows=%ld seconds=%.3f rows_per_sec=%.1f commits=%zu commit_p50_us=%.0f commit_p99_us=%.0f "
-              "peak_rss_kb=%ld\n",
-              rows, elapsed, static_cast<double>(rows) / elapsed, commit_us.size(), percentile(commit_us, 0.50),
-              percentile(commit_us, 0.99), peak_rss_kb());
+  std::printf(
+      "rows=%ld seconds=%.3f rows_per_sec=%.1f commits=%zu commit_p50_us=%.0f commit_p99_us=%.0f "
+      "peak_rss_kb=%ld\n",
+      rows, elapsed, static_cast<double>(rows) / elapsed, commit_us.size(),
+      percentile(commit_us, 0.50), percentile(commit_us, 0.99), peak_rss_kb());
   return 0;
 }

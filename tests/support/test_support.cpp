@@ -229,31 +229,46 @@ void copy_tree_writable(const std::string& from, const std::string& to) {
 
 ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::vector<std::string> env,
                              std::string copy_from) {
-  if (!copy_from.empty()) copy_tree_writable(copy_from, dir_.path() + "/data");
+  Launch l;
+  l.extra_args = std::move(extra_args);
+  l.env = std::move(env);
+  l.copy_from = std::move(copy_from);
+  start(l);
+}
+
+ServerProcess::ServerProcess(const Launch& launch) { start(launch); }
+
+void ServerProcess::start(const Launch& launch) {
+  data_dir_ = launch.data_dir.empty() ? dir_.path() + "/data" : launch.data_dir;
+  if (!launch.copy_from.empty()) copy_tree_writable(launch.copy_from, data_dir_);
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args{plinth_binary(), "serve", "--http",
-                                "127.0.0.1:0",   "--dir", dir_.path() + "/data"};
-  for (auto& a : extra_args) args.push_back(std::move(a));
+  std::vector<std::string> args = launch.wrapper;
+  for (const auto& a : std::vector<std::string>{plinth_binary(), "serve", "--http", "127.0.0.1:0", "--dir", data_dir_})
+    args.push_back(a);
+  for (const auto& a : launch.extra_args) args.push_back(a);
+  std::vector<std::string> env = launch.env;
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(pipefd[1], 1);
-    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    for (auto& e : env) ::putenv(e.data());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
+    ::execvp(argv[0], argv.data());
     std::_Exit(127);
   }
   ::close(pipefd[1]);
   reader_ = std::thread([this, fd = pipefd[0]] { reader_loop(fd); });
   std::unique_lock lock(mu_);
-  bool ok = cv_.wait_for(lock, std::chrono::seconds(15), [&] {
+  bool ok = cv_.wait_for(lock, launch.start_timeout, [&] {
     for (const auto& l : lines_) {
       auto p = l.find("\"address\":\"http");
       if (p != std::string::npos) {
         auto colon = l.find(':', l.find("//", p) + 2);
         port_ = static_cast<std::uint16_t>(std::atoi(l.c_str() + colon + 1));
+        auto pid_pos = l.find("\"pid\":");
+        server_pid_ = pid_pos == std::string::npos ? pid_ : static_cast<pid_t>(std::atoi(l.c_str() + pid_pos + 6));
         return true;
       }
     }
@@ -269,6 +284,8 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::vector<st
 }
 
 ServerProcess::~ServerProcess() {
+  // Under a wrapper the server is a grandchild: make sure it is gone too.
+  if (server_pid_ > 0 && server_pid_ != pid_) ::kill(server_pid_, SIGKILL);
   if (!exit_code_) {
     ::kill(pid_, SIGKILL);
     int st = 0;
@@ -298,9 +315,7 @@ void ServerProcess::reader_loop(int fd) {
   cv_.notify_all();
 }
 
-void ServerProcess::signal(int sig) {
-  ::kill(pid_, sig);
-}
+void ServerProcess::signal(int sig) { ::kill(server_pid_ > 0 ? server_pid_ : pid_, sig); }
 
 std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds wait) {
   if (exit_code_) return exit_code_;

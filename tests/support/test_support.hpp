@@ -77,11 +77,25 @@ class ServerProcess {
   // writable, and served instead of a fresh one.
   explicit ServerProcess(std::vector<std::string> extra_args = {},
                          std::vector<std::string> env = {}, std::string copy_from = {});
+
+  struct Launch {
+    std::vector<std::string> extra_args;
+    std::vector<std::string> env;
+    std::string copy_from;
+    std::string data_dir;              // serve this directory instead of a fresh one
+    std::vector<std::string> wrapper;  // command prefix, e.g. {"strace", ..., "--"}
+    std::chrono::milliseconds start_timeout{15000};
+  };
+  explicit ServerProcess(const Launch& launch);
   ~ServerProcess();
 
   std::uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
+  // The plinth process itself (differs from pid() under a wrapper such as strace).
+  pid_t server_pid() const { return server_pid_; }
   const std::string& dir() const { return dir_.path(); }
+  // The data directory being served.
+  const std::string& data_dir() const { return data_dir_; }
   // Sends a signal; then wait_exit() collects the status.
   void signal(int sig);
   // Exit code (or 128+signal) once exited within `wait`, else nullopt.
@@ -93,8 +107,11 @@ class ServerProcess {
 
  private:
   void reader_loop(int fd);
+  void start(const Launch& launch);
   TempDir dir_;
+  std::string data_dir_;
   pid_t pid_ = -1;
+  pid_t server_pid_ = -1;
   std::uint16_t port_ = 0;
   std::optional<int> exit_code_;
   std::thread reader_;

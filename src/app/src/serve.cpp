@@ -95,6 +95,7 @@ int run_serve(const ServeConfig& cfg) {
                    .str("address", address)
                    .str("dir", cfg.dir)
                    .str("version", cfg.version)
+                   .num("pid", static_cast<std::int64_t>(::getpid()))
                    .num("openFileLimit", static_cast<std::uint64_t>(nofile)));
   bool clean = server.run();
   logger.write(observe::LogLine(observe::Level::info, "server stopped").boolean("clean", clean));

@@ -17,6 +17,7 @@ std::string_view default_message(int status) {
     case 429: return "Too Many Requests.";
     case 431: return "Request header fields too large.";
     case 503: return "Service unavailable.";
+    case 507: return "Insufficient storage.";
     default: break;
   }
   return "Something went wrong while processing your request.";

@@ -4,11 +4,11 @@
 
 namespace plinth::store {
 
-Db::Db(const std::string& path, bool create, bool readonly) {
+Db::Db(const std::string& path, bool create, bool readonly, const std::string& vfs) {
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (create && !readonly) flags |= SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);

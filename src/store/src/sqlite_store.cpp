@@ -42,18 +42,18 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const StoreOptions& opt) : opt_(opt) {
     std::filesystem::create_directories(opt.dir);
     std::string data = (std::filesystem::path(opt.dir) / "data.db").string();
-    writer_db_ = Db(data, true, false);
+    writer_db_ = Db(data, true, false, opt.vfs);
     configure(writer_db_, opt.durability);
     detail::migrate_data_db(writer_db_);
     {
-      Db aux((std::filesystem::path(opt.dir) / "auxiliary.db").string(), true, false);
+      Db aux((std::filesystem::path(opt.dir) / "auxiliary.db").string(), true, false, opt.vfs);
       configure(aux, opt.durability);
       detail::migrate_aux_db(aux);
     }
     catalog_ = load_catalog(writer_db_);
     settings_ = load_settings(writer_db_);
     for (unsigned i = 0; i < std::max(1U, opt.readers); ++i) {
-      Db r(data, false, false);
+      Db r(data, false, false, opt.vfs);
       r.exec("PRAGMA busy_timeout = 10000");
       r.exec("PRAGMA query_only = 1");
       readers_.push_back(std::move(r));
@@ -293,22 +293,62 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Maps a SQLite failure to the error a waiter sees.
+  static StoreError to_store_error(const SqliteError& e) {
+    switch (e.code()) {
+      case SQLITE_CONSTRAINT: return StoreError(StoreError::Kind::bad_request, e.what());
+      case SQLITE_FULL: return StoreError(StoreError::Kind::storage_full, "The disk is full.");
+      case SQLITE_IOERR:
+      case SQLITE_CORRUPT:
+        return StoreError(StoreError::Kind::unavailable,
+                          std::string("a write failed to reach the disk (") + e.what() +
+                              "); the store takes no more writes until restarted");
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED: return StoreError(StoreError::Kind::unavailable, e.what());
+      default: return StoreError(StoreError::Kind::internal, e.what());
+    }
+  }
+
+  void fail_all(const std::vector<Op*>& batch, const SqliteError& e) {
+    if (e.code() == SQLITE_IOERR || e.code() == SQLITE_CORRUPT) {
+      // PostgreSQL's lesson: after a failed fsync the page cache may already have
+      // dropped the data, so retrying "as if nothing happened" can lose
+      // acknowledged writes. Stop taking writes; reads continue; restart recovers.
+      std::lock_guard lock(queue_mu_);
+      failed_ = true;
+    }
+    auto err = std::make_exception_ptr(to_store_error(e));
+    for (auto* op : batch) op->done.set_exception(err);
+  }
+
   void run_batch(const std::vector<Op*>& batch) {
     std::vector<std::exception_ptr> results(batch.size());
     try {
       writer_db_.exec("BEGIN IMMEDIATE");
     } catch (const SqliteError& e) {
-      auto err = std::make_exception_ptr(StoreError(StoreError::Kind::unavailable, e.what()));
-      for (auto* op : batch) op->done.set_exception(err);
+      fail_all(batch, e);
       return;
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      writer_db_.exec_cached("SAVEPOINT op");
       try {
+        writer_db_.exec_cached("SAVEPOINT op");
         batch[i]->fn(writer_db_);
         writer_db_.exec_cached("RELEASE op");
       } catch (...) {
         results[i] = std::current_exception();
+        if (sqlite3_get_autocommit(writer_db_.handle())) {
+          // SQLite rolled the whole transaction back (I/O error, disk full...):
+          // every operation of this batch is lost, none may be acknowledged.
+          try {
+            std::rethrow_exception(results[i]);
+          } catch (const SqliteError& e) {
+            fail_all(batch, e);
+          } catch (...) {
+            auto err = std::current_exception();
+            for (auto* op : batch) op->done.set_exception(err);
+          }
+          return;
+        }
         try {
           writer_db_.exec("ROLLBACK TO op");
           writer_db_.exec("RELEASE op");
@@ -319,21 +359,12 @@ class SqliteStore final : public Store {
     try {
       writer_db_.exec("COMMIT");
     } catch (const SqliteError& e) {
-      // A failed commit (I/O error, disk full) is not retried as if nothing had
-      // happened: nothing of this batch is acknowledged.
+      // A failed commit is never retried: nothing of this batch is acknowledged.
       try {
-        writer_db_.exec("ROLLBACK");
+        if (!sqlite3_get_autocommit(writer_db_.handle())) writer_db_.exec("ROLLBACK");
       } catch (...) {
       }
-      bool io = e.code() == SQLITE_IOERR || e.code() == SQLITE_CORRUPT;
-      auto err = std::make_exception_ptr(StoreError(
-          e.code() == SQLITE_FULL ? StoreError::Kind::unavailable : StoreError::Kind::internal,
-          e.what()));
-      {
-        std::lock_guard lock(queue_mu_);
-        if (io) failed_ = true;
-      }
-      for (auto* op : batch) op->done.set_exception(err);
+      fail_all(batch, e);
       return;
     }
     {
@@ -348,14 +379,8 @@ class SqliteStore final : public Store {
       }
       try {
         std::rethrow_exception(results[i]);
-      } catch (const core::ValidationFailed&) {
-        batch[i]->done.set_exception(results[i]);
-      } catch (const StoreError&) {
-        batch[i]->done.set_exception(results[i]);
       } catch (const SqliteError& e) {
-        auto kind = e.code() == SQLITE_CONSTRAINT ? StoreError::Kind::bad_request
-                                                  : StoreError::Kind::internal;
-        batch[i]->done.set_exception(std::make_exception_ptr(StoreError(kind, e.what())));
+        batch[i]->done.set_exception(std::make_exception_ptr(to_store_error(e)));
       } catch (...) {
         batch[i]->done.set_exception(results[i]);
       }

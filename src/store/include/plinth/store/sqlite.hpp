@@ -31,7 +31,7 @@ class Db {
  public:
   Db() = default;
   // Opens (creating when `create`) the database file.
-  Db(const std::string& path, bool create, bool readonly);
+  Db(const std::string& path, bool create, bool readonly, const std::string& vfs = {});
   ~Db();
   Db(Db&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
   Db& operator=(Db&& o) noexcept;

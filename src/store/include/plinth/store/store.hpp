@@ -23,7 +23,7 @@ namespace json = boost::json;
 
 class StoreError : public std::runtime_error {
  public:
-  enum class Kind { bad_request, conflict, unavailable, internal };
+  enum class Kind { bad_request, conflict, unavailable, storage_full, internal };
   StoreError(Kind kind, std::string msg) : std::runtime_error(std::move(msg)), kind_(kind) {}
   Kind kind() const { return kind_; }
 
@@ -38,6 +38,7 @@ struct StoreOptions {
   Durability durability = Durability::full;
   unsigned readers = 4;
   std::size_t max_batch = 256;  // operations per group commit
+  std::string vfs;              // SQLite VFS name ("" = default); tests inject faults through one
 };
 
 struct SortTerm {

@@ -14,7 +14,7 @@ PACKAGES=(
   libcli11-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcrypt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
-  curl nginx-light wrk prometheus python3 util-linux
+  curl nginx-light wrk prometheus python3 util-linux strace
 )
 
 missing=()

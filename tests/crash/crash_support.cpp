@@ -37,7 +37,9 @@ std::set<std::string> WriteLog::attempted() const {
   return out;
 }
 
-std::size_t WriteLog::count(Outcome o) const { return keys(o).size(); }
+std::size_t WriteLog::count(Outcome o) const {
+  return keys(o).size();
+}
 
 HttpWriters::HttpWriters(std::uint16_t port, int threads, std::string prefix, WriteLog& log,
                          std::size_t blob_bytes) {
@@ -49,7 +51,8 @@ HttpWriters::HttpWriters(std::uint16_t port, int threads, std::string prefix, Wr
         std::string body = "{\"key\":\"" + key + "\"";
         if (blob_bytes) body += ",\"blob\":\"" + std::string(blob_bytes, 'x') + "\"";
         body += "}";
-        if (!client || !client->connected()) client = std::make_unique<test::Client>(port, std::chrono::seconds(10));
+        if (!client || !client->connected())
+          client = std::make_unique<test::Client>(port, std::chrono::seconds(10));
         if (!client->connected()) {
           // Never sent: not attempted.
           client.reset();
@@ -57,8 +60,8 @@ HttpWriters::HttpWriters(std::uint16_t port, int threads, std::string prefix, Wr
           continue;
         }
         log.record(key, Outcome::unknown);
-        auto r = client->request("POST", "/api/collections/items/records", {{"Content-Type", "application/json"}},
-                                 body);
+        auto r = client->request("POST", "/api/collections/items/records",
+                                 {{"Content-Type", "application/json"}}, body);
         if (!r) {
           client.reset();
           continue;  // stays unknown
@@ -71,7 +74,9 @@ HttpWriters::HttpWriters(std::uint16_t port, int threads, std::string prefix, Wr
   }
 }
 
-HttpWriters::~HttpWriters() { stop(); }
+HttpWriters::~HttpWriters() {
+  stop();
+}
 
 void HttpWriters::stop() {
   stop_ = true;
@@ -97,7 +102,8 @@ DbCheck check_database(const std::string& data_dir) {
   }
   sqlite3_finalize(st);
   sqlite3_prepare_v2(db, "SELECT key FROM items", -1, &st, nullptr);
-  while (sqlite3_step(st) == SQLITE_ROW) out.keys.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  while (sqlite3_step(st) == SQLITE_ROW)
+    out.keys.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
   sqlite3_close(db);
   return out;
@@ -117,7 +123,8 @@ std::string superuser_token(std::uint16_t port) {
 
 void prepare_items_dir(const std::string& data_dir) {
   std::string out;
-  ASSERT_EQ(test::run_command(test::plinth_binary() + " superuser upsert crash@example.com crash-test-pass --dir " +
+  ASSERT_EQ(test::run_command(test::plinth_binary() +
+                                  " superuser upsert crash@example.com crash-test-pass --dir " +
                                   data_dir + " 2>&1",
                               &out),
             0)
@@ -128,9 +135,9 @@ void prepare_items_dir(const std::string& data_dir) {
   auto token = superuser_token(s.port());
   ASSERT_FALSE(token.empty());
   test::Client c(s.port());
-  auto r = c.request(
-      "POST", "/api/collections", {{"Content-Type", "application/json"}, {"Authorization", token}},
-      R"J({"name":"items","type":"base","listRule":"","viewRule":"","createRule":"",
+  auto r = c.request("POST", "/api/collections",
+                     {{"Content-Type", "application/json"}, {"Authorization", token}},
+                     R"J({"name":"items","type":"base","listRule":"","viewRule":"","createRule":"",
           "fields":[{"name":"key","type":"text","required":true},{"name":"blob","type":"text","max":1000000}],
           "indexes":["CREATE UNIQUE INDEX idx_items_key ON items (key)"]})J");
   ASSERT_TRUE(r);

@@ -47,8 +47,8 @@ class HttpWriters {
 };
 
 struct DbCheck {
-  std::string integrity;        // "ok" when PRAGMA integrity_check passes
-  std::set<std::string> keys;   // every items.key present
+  std::string integrity;       // "ok" when PRAGMA integrity_check passes
+  std::set<std::string> keys;  // every items.key present
 };
 DbCheck check_database(const std::string& data_dir);
 

@@ -14,12 +14,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int create_item(std::uint16_t port, const std::string& key, std::size_t blob = 0, std::string* body = nullptr) {
+int create_item(std::uint16_t port, const std::string& key, std::size_t blob = 0,
+                std::string* body = nullptr) {
   test::Client c(port);
   std::string json = "{\"key\":\"" + key + "\"";
   if (blob) json += ",\"blob\":\"" + std::string(blob, 'b') + "\"";
   json += "}";
-  auto r = c.request("POST", "/api/collections/items/records", {{"Content-Type", "application/json"}}, json);
+  auto r = c.request("POST", "/api/collections/items/records",
+                     {{"Content-Type", "application/json"}}, json);
   if (!r) return 0;
   if (body) *body = r->body;
   return r->status;
@@ -43,8 +45,12 @@ TEST(Crash, FsyncFailureStopsWritesKeepsReadsAndLosesNothing) {
     test::ServerProcess::Launch l;
     l.data_dir = data;
     // From the 40th fsync/fdatasync of any one thread on, the kernel reports EIO.
-    l.wrapper = {"strace", "-f", "-qq", "--seccomp-bpf", "-o", "/dev/null", "-e", "trace=fsync,fdatasync", "-e",
-                 "inject=fsync,fdatasync:error=EIO:when=40+", "--"};
+    l.wrapper = {"strace", "-f",
+                 "-qq",    "--seccomp-bpf",
+                 "-o",     "/dev/null",
+                 "-e",     "trace=fsync,fdatasync",
+                 "-e",     "inject=fsync,fdatasync:error=EIO:when=40+",
+                 "--"};
     test::ServerProcess s(l);
     {
       HttpWriters writers(s.port(), 4, "f", log);
@@ -75,9 +81,11 @@ TEST(Crash, FsyncFailureStopsWritesKeepsReadsAndLosesNothing) {
   auto check = check_database(data);
   std::size_t lost = 0;
   for (const auto& k : log.keys(Outcome::ok)) lost += check.keys.count(k) ? 0 : 1;
-  std::printf("fsync-failure: attempted=%zu acknowledged=%zu refused=%zu unknown=%zu present=%zu lost=%zu\n",
-              log.attempted().size(), acked_before, log.count(Outcome::failed), log.count(Outcome::unknown),
-              check.keys.size(), lost);
+  std::printf(
+      "fsync-failure: attempted=%zu acknowledged=%zu refused=%zu unknown=%zu present=%zu "
+      "lost=%zu\n",
+      log.attempted().size(), acked_before, log.count(Outcome::failed), log.count(Outcome::unknown),
+      check.keys.size(), lost);
   EXPECT_EQ(check.integrity, "ok");
   EXPECT_GT(acked_before, 0U);
   EXPECT_EQ(lost, 0U);
@@ -91,20 +99,24 @@ TEST(Crash, DiskFullGives507ReadsWorkAndWritesResume) {
   const std::string data = mnt + "/data";
   test::ServerProcess::Launch l;
   l.data_dir = data;
-  l.wrapper = {"unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=6m tmpfs \"$0\" && exec \"$@\"", mnt};
+  l.wrapper = {"unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=6m tmpfs \"$0\" && exec \"$@\"",
+               mnt};
   test::ServerProcess s(l);
   auto in_ns = [&](const std::string& cmd) {
     std::string out;
-    int rc = test::run_command("nsenter -t " + std::to_string(s.server_pid()) + " -m sh -c '" + cmd + "' 2>&1", &out);
+    int rc = test::run_command(
+        "nsenter -t " + std::to_string(s.server_pid()) + " -m sh -c '" + cmd + "' 2>&1", &out);
     return std::make_pair(rc, out);
   };
-  auto [urc, uout] = in_ns(test::plinth_binary() + " superuser upsert crash@example.com crash-test-pass --dir " + data);
+  auto [urc, uout] = in_ns(test::plinth_binary() +
+                           " superuser upsert crash@example.com crash-test-pass --dir " + data);
   ASSERT_EQ(urc, 0) << uout;
   auto token = superuser_token(s.port());
   ASSERT_FALSE(token.empty());
   {
     test::Client c(s.port());
-    auto r = c.request("POST", "/api/collections", {{"Content-Type", "application/json"}, {"Authorization", token}},
+    auto r = c.request("POST", "/api/collections",
+                       {{"Content-Type", "application/json"}, {"Authorization", token}},
                        R"({"name":"items","listRule":"","viewRule":"","createRule":"",
                            "fields":[{"name":"key","type":"text","required":true},{"name":"blob","type":"text","max":1000000}]})");
     ASSERT_TRUE(r);
@@ -116,7 +128,8 @@ TEST(Crash, DiskFullGives507ReadsWorkAndWritesResume) {
   int status = 200;
   std::string body;
   int n = 0;
-  for (; n < 200 && status == 200; ++n) status = create_item(s.port(), "fill-" + std::to_string(n), 20000, &body);
+  for (; n < 200 && status == 200; ++n)
+    status = create_item(s.port(), "fill-" + std::to_string(n), 20000, &body);
   std::printf("disk-full: first refusal after %d writes: status=%d\n", n, status);
   EXPECT_EQ(status, 507) << body;
   EXPECT_NE(body.find("\"status\":507"), std::string::npos) << body;

@@ -54,9 +54,11 @@ TEST(Crash, Kill9LoopLosesNoAcknowledgedWrite) {
   std::size_t lost = 0, phantom = 0;
   for (const auto& k : acked) lost += check.keys.count(k) ? 0 : 1;
   for (const auto& k : check.keys) phantom += attempted.count(k) ? 0 : 1;
-  std::printf("kill-9: cycles=%d attempted=%zu acknowledged=%zu failed=%zu unknown=%zu present=%zu lost=%zu phantom=%zu\n",
-              kCycles, attempted.size(), acked.size(), log.count(Outcome::failed), log.count(Outcome::unknown),
-              check.keys.size(), lost, phantom);
+  std::printf(
+      "kill-9: cycles=%d attempted=%zu acknowledged=%zu failed=%zu unknown=%zu present=%zu "
+      "lost=%zu phantom=%zu\n",
+      kCycles, attempted.size(), acked.size(), log.count(Outcome::failed),
+      log.count(Outcome::unknown), check.keys.size(), lost, phantom);
   EXPECT_EQ(check.integrity, "ok");
   EXPECT_GT(acked.size(), 100U) << "the workload barely ran";
   EXPECT_EQ(lost, 0U);

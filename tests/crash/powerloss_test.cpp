@@ -28,7 +28,8 @@ core::Collection items_collection() {
       "items_collection", false, "base", "items",
       R"([{"name":"id","type":"text","primaryKey":true,"required":true,"system":true},
           {"name":"key","type":"text"}])",
-      R"J(["CREATE UNIQUE INDEX idx_items_key ON items (key)"])J", "", "", "", "", "", "{}", "", "");
+      R"J(["CREATE UNIQUE INDEX idx_items_key ON items (key)"])J", "", "", "", "", "", "{}", "",
+      "");
 }
 
 Figures run_cycles(store::Durability durability, int cycles, unsigned seed) {
@@ -47,7 +48,8 @@ Figures run_cycles(store::Durability durability, int cycles, unsigned seed) {
     std::mutex mu;
     std::set<std::string> acked;
     {
-      auto s = store::open_sqlite_store({.dir = dir.path(), .durability = durability, .vfs = PowerCut::kName});
+      auto s = store::open_sqlite_store(
+          {.dir = dir.path(), .durability = durability, .vfs = PowerCut::kName});
       auto c = s->catalog()->find("items");
       std::vector<std::thread> writers;
       for (int t = 0; t < 8; ++t) {
@@ -97,11 +99,13 @@ Figures run_cycles(store::Durability durability, int cycles, unsigned seed) {
 
 TEST(Crash, PowerLossWithFullDurabilityLosesNothingAcknowledged) {
   auto f = run_cycles(store::Durability::full, 12, 7);
-  std::printf("power-loss (durability full): cycles=12 attempted=%zu acknowledged=%zu present=%zu lost=%zu "
-              "unsynced-writes=%llu dropped=%llu torn=%llu kept=%llu\n",
-              f.attempted, f.acked, f.present, f.lost, static_cast<unsigned long long>(f.disk.unsynced_writes),
-              static_cast<unsigned long long>(f.disk.dropped), static_cast<unsigned long long>(f.disk.torn),
-              static_cast<unsigned long long>(f.disk.kept));
+  std::printf(
+      "power-loss (durability full): cycles=12 attempted=%zu acknowledged=%zu present=%zu lost=%zu "
+      "unsynced-writes=%llu dropped=%llu torn=%llu kept=%llu\n",
+      f.attempted, f.acked, f.present, f.lost,
+      static_cast<unsigned long long>(f.disk.unsynced_writes),
+      static_cast<unsigned long long>(f.disk.dropped), static_cast<unsigned long long>(f.disk.torn),
+      static_cast<unsigned long long>(f.disk.kept));
   EXPECT_GT(f.acked, 100U);
   EXPECT_GT(f.disk.unsynced_writes, 0U) << "the power cut never caught a write in flight";
   EXPECT_EQ(f.lost, 0U);
@@ -111,9 +115,11 @@ TEST(Crash, PowerLossWithNormalDurabilityIsMeasured) {
   // Not a guarantee but a measurement: --durability normal survives process
   // crashes, and a power cut may take the commits since the last checkpoint.
   auto f = run_cycles(store::Durability::normal, 6, 11);
-  std::printf("power-loss (durability normal): cycles=6 attempted=%zu acknowledged=%zu present=%zu lost=%zu "
-              "(normal mode trades these for speed)\n",
-              f.attempted, f.acked, f.present, f.lost);
+  std::printf(
+      "power-loss (durability normal): cycles=6 attempted=%zu acknowledged=%zu present=%zu "
+      "lost=%zu "
+      "(normal mode trades these for speed)\n",
+      f.attempted, f.acked, f.present, f.lost);
   EXPECT_GT(f.acked, 100U);
   EXPECT_LE(f.lost, f.acked);
 }

@@ -17,10 +17,10 @@ namespace {
 // One unsynced operation with what it overwrote, so a crash can undo it.
 struct Op {
   bool truncate = false;
-  std::int64_t offset = 0;   // write offset, or the new size for a truncate
-  std::string data;          // bytes written
-  std::string old;           // bytes it replaced (within the old size) / the cut tail
-  std::int64_t old_size = 0; // file size before the operation
+  std::int64_t offset = 0;    // write offset, or the new size for a truncate
+  std::string data;           // bytes written
+  std::string old;            // bytes it replaced (within the old size) / the cut tail
+  std::int64_t old_size = 0;  // file size before the operation
 };
 
 struct Journal {
@@ -46,7 +46,9 @@ struct File {
   sqlite3_file* real;
 };
 
-sqlite3_file* real_of(sqlite3_file* f) { return reinterpret_cast<File*>(f)->real; }
+sqlite3_file* real_of(sqlite3_file* f) {
+  return reinterpret_cast<File*>(f)->real;
+}
 
 std::int64_t real_size(sqlite3_file* f) {
   sqlite3_int64 sz = 0;
@@ -110,35 +112,50 @@ int x_sync(sqlite3_file* f, int flags) {
   std::lock_guard lock(s.mu);
   if (rc == SQLITE_OK && !s.frozen) {
     auto& ops = s.journals[*file->path].ops;
-    ops.erase(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(std::min(covered, ops.size())));
+    ops.erase(ops.begin(),
+              ops.begin() + static_cast<std::ptrdiff_t>(std::min(covered, ops.size())));
   }
   return rc;
 }
-int x_file_size(sqlite3_file* f, sqlite3_int64* out) { return real_of(f)->pMethods->xFileSize(real_of(f), out); }
-int x_lock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xLock(real_of(f), l); }
-int x_unlock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xUnlock(real_of(f), l); }
+int x_file_size(sqlite3_file* f, sqlite3_int64* out) {
+  return real_of(f)->pMethods->xFileSize(real_of(f), out);
+}
+int x_lock(sqlite3_file* f, int l) {
+  return real_of(f)->pMethods->xLock(real_of(f), l);
+}
+int x_unlock(sqlite3_file* f, int l) {
+  return real_of(f)->pMethods->xUnlock(real_of(f), l);
+}
 int x_check_reserved(sqlite3_file* f, int* out) {
   return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out);
 }
 int x_file_control(sqlite3_file* f, int op, void* arg) {
   return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
 }
-int x_sector_size(sqlite3_file* f) { return real_of(f)->pMethods->xSectorSize(real_of(f)); }
-int x_device(sqlite3_file* f) { return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f)); }
+int x_sector_size(sqlite3_file* f) {
+  return real_of(f)->pMethods->xSectorSize(real_of(f));
+}
+int x_device(sqlite3_file* f) {
+  return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f));
+}
 int x_shm_map(sqlite3_file* f, int pg, int sz, int extend, void volatile** pp) {
   return real_of(f)->pMethods->xShmMap(real_of(f), pg, sz, extend, pp);
 }
 int x_shm_lock(sqlite3_file* f, int off, int n, int flags) {
   return real_of(f)->pMethods->xShmLock(real_of(f), off, n, flags);
 }
-void x_shm_barrier(sqlite3_file* f) { real_of(f)->pMethods->xShmBarrier(real_of(f)); }
-int x_shm_unmap(sqlite3_file* f, int del) { return real_of(f)->pMethods->xShmUnmap(real_of(f), del); }
+void x_shm_barrier(sqlite3_file* f) {
+  real_of(f)->pMethods->xShmBarrier(real_of(f));
+}
+int x_shm_unmap(sqlite3_file* f, int del) {
+  return real_of(f)->pMethods->xShmUnmap(real_of(f), del);
+}
 
 const sqlite3_io_methods kMethods = {
-    2,          x_close,           x_read,       x_write,       x_truncate, x_sync,
-    x_file_size, x_lock,           x_unlock,     x_check_reserved, x_file_control,
-    x_sector_size, x_device,       x_shm_map,    x_shm_lock,    x_shm_barrier, x_shm_unmap,
-    nullptr,    nullptr,
+    2,           x_close,   x_read,     x_write,          x_truncate,     x_sync,
+    x_file_size, x_lock,    x_unlock,   x_check_reserved, x_file_control, x_sector_size,
+    x_device,    x_shm_map, x_shm_lock, x_shm_barrier,    x_shm_unmap,    nullptr,
+    nullptr,
 };
 
 int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
@@ -169,14 +186,30 @@ int x_access(sqlite3_vfs*, const char* name, int flags, int* out) {
 int x_full_pathname(sqlite3_vfs*, const char* name, int n, char* out) {
   return state().real->xFullPathname(state().real, name, n, out);
 }
-void* x_dlopen(sqlite3_vfs*, const char* p) { return state().real->xDlOpen(state().real, p); }
-void x_dlerror(sqlite3_vfs*, int n, char* m) { state().real->xDlError(state().real, n, m); }
-void (*x_dlsym(sqlite3_vfs*, void* h, const char* s))(void) { return state().real->xDlSym(state().real, h, s); }
-void x_dlclose(sqlite3_vfs*, void* h) { state().real->xDlClose(state().real, h); }
-int x_randomness(sqlite3_vfs*, int n, char* out) { return state().real->xRandomness(state().real, n, out); }
-int x_sleep(sqlite3_vfs*, int us) { return state().real->xSleep(state().real, us); }
-int x_current_time(sqlite3_vfs*, double* t) { return state().real->xCurrentTime(state().real, t); }
-int x_get_last_error(sqlite3_vfs*, int n, char* m) { return state().real->xGetLastError(state().real, n, m); }
+void* x_dlopen(sqlite3_vfs*, const char* p) {
+  return state().real->xDlOpen(state().real, p);
+}
+void x_dlerror(sqlite3_vfs*, int n, char* m) {
+  state().real->xDlError(state().real, n, m);
+}
+void (*x_dlsym(sqlite3_vfs*, void* h, const char* s))(void) {
+  return state().real->xDlSym(state().real, h, s);
+}
+void x_dlclose(sqlite3_vfs*, void* h) {
+  state().real->xDlClose(state().real, h);
+}
+int x_randomness(sqlite3_vfs*, int n, char* out) {
+  return state().real->xRandomness(state().real, n, out);
+}
+int x_sleep(sqlite3_vfs*, int us) {
+  return state().real->xSleep(state().real, us);
+}
+int x_current_time(sqlite3_vfs*, double* t) {
+  return state().real->xCurrentTime(state().real, t);
+}
+int x_get_last_error(sqlite3_vfs*, int n, char* m) {
+  return state().real->xGetLastError(state().real, n, m);
+}
 int x_current_time64(sqlite3_vfs*, sqlite3_int64* t) {
   return state().real->xCurrentTimeInt64(state().real, t);
 }
@@ -251,7 +284,8 @@ CrashReport PowerCut::crash(std::mt19937& rng) {
       } else {
         ++report.kept;
       }
-      if (n) [[maybe_unused]] auto w = ::pwrite(fd, op.data.data(), n, op.offset);
+      if (n) [[maybe_unused]]
+        auto w = ::pwrite(fd, op.data.data(), n, op.offset);
     }
     ::close(fd);
   }

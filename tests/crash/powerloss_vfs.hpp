@@ -20,7 +20,7 @@ class PowerCut {
   static const char* kName;
   static void install();  // registers the VFS once (not as the default)
   static CrashReport crash(std::mt19937& rng);
-  static void thaw();     // forget the journals; writes reach the disk again
+  static void thaw();  // forget the journals; writes reach the disk again
 };
 
 }  // namespace plinth::crash

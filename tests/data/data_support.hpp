@@ -51,21 +51,31 @@ inline json::value parse(std::string_view text) {
 
 // A canonical compact form for order-sensitive comparisons of JSON values
 // (re-parsing gives both sides the same number representation).
-inline std::string canon(const json::value& v) { return json::serialize(v); }
-inline std::string canon(std::string_view text) { return json::serialize(parse(text)); }
+inline std::string dump(const json::value& v) {
+  return json::serialize(v);
+}
+inline std::string canon(std::string_view text) {
+  return json::serialize(parse(text));
+}
 
-// The value at a JSON pointer ("/data/title/code"), or null when absent.
-inline json::value at(const json::value& v, std::string_view pointer) {
+// The value at a JSON pointer ("/data/title/code"), or null when absent. A
+// reference into `v` (so `for (x : at(v, "/items").as_array())` is safe); from a
+// temporary it returns a copy instead.
+inline const json::value& at(const json::value& v, std::string_view pointer) {
+  static const json::value kNull;
   boost::system::error_code ec;
   const json::value* p = v.find_pointer(pointer, ec);
-  return p ? *p : json::value(nullptr);
+  return p ? *p : kNull;
+}
+inline json::value at(json::value&& v, std::string_view pointer) {
+  return at(static_cast<const json::value&>(v), pointer);
 }
 inline std::string str_at(const json::value& v, std::string_view pointer) {
-  auto x = at(v, pointer);
+  const auto& x = at(v, pointer);
   return x.is_string() ? std::string(x.get_string()) : std::string();
 }
 inline std::int64_t int_at(const json::value& v, std::string_view pointer) {
-  auto x = at(v, pointer);
+  const auto& x = at(v, pointer);
   if (x.is_int64()) return x.get_int64();
   if (x.is_uint64()) return static_cast<std::int64_t>(x.get_uint64());
   if (x.is_double()) return static_cast<std::int64_t>(x.get_double());
@@ -156,8 +166,10 @@ inline std::string login(const Api& api, std::string_view collection, std::strin
 inline std::string shell_quote(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out.push_back(c);
   }
   return out + "'";
 }
@@ -170,14 +182,74 @@ inline std::string sqlite(const std::string& db, const std::string& sql) {
   return out;
 }
 
+inline std::string base64url_encode(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::uint32_t buf = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    buf = (buf << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(buf >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buf << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+inline std::string base64url_decode(std::string_view in) {
+  std::string out;
+  std::uint32_t buf = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '-' || c == '+' ? 62
+            : c == '_' || c == '/' ? 63
+                                   : -1;
+    if (v < 0) continue;
+    buf = (buf << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buf >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+// The claims of a JWT (its middle part), parsed.
+inline json::value jwt_claims(std::string_view token) {
+  auto a = token.find('.');
+  auto b = token.find('.', a == std::string_view::npos ? a : a + 1);
+  if (a == std::string_view::npos || b == std::string_view::npos) return nullptr;
+  return parse(base64url_decode(token.substr(a + 1, b - a - 1)));
+}
+
+// An HS256 JWT signed with `key` (HMAC by the openssl CLI).
+inline std::string sign_jwt(std::string_view header_json, std::string_view claims_json,
+                            std::string_view key) {
+  std::string data = base64url_encode(header_json) + "." + base64url_encode(claims_json);
+  std::string sig;
+  run_command("printf '%s' " + shell_quote(data) + " | openssl dgst -sha256 -hmac " +
+                  shell_quote(key) + " -binary | base64 -w0 | tr '+/' '-_' | tr -d '='",
+              &sig);
+  while (!sig.empty() && (sig.back() == '\n' || sig.back() == '\r')) sig.pop_back();
+  return data + "." + sig;
+}
+
 // A fresh data dir holding one superuser (admin@example.com), served by a real plinth.
 class SeededServer {
  public:
   explicit SeededServer(std::vector<std::string> extra_args = {}) {
     std::string out;
-    int rc = run_command(plinth_binary() + " superuser upsert " +
-                             std::string(kSuperuserEmail) + " " + std::string(kSuperuserPassword) +
-                             " --dir " + shell_quote(seed_.path() + "/data") + " 2>&1",
+    int rc = run_command(plinth_binary() + " superuser upsert " + std::string(kSuperuserEmail) +
+                             " " + std::string(kSuperuserPassword) + " --dir " +
+                             shell_quote(seed_.path() + "/data") + " 2>&1",
                          &out);
     if (rc != 0) throw std::runtime_error("superuser upsert failed: " + out);
     server_ = std::make_unique<ServerProcess>(std::move(extra_args), std::vector<std::string>{},
@@ -207,8 +279,8 @@ inline json::value create_collection(const Api& api, const std::string& token,
 }
 
 // Creates a record; returns its JSON (failing the test when refused).
-inline json::value create_record(const Api& api, std::string_view collection,
-                                 std::string_view body, std::string_view token = {}) {
+inline json::value create_record(const Api& api, std::string_view collection, std::string_view body,
+                                 std::string_view token = {}) {
   auto r = api.post("/api/collections/" + std::string(collection) + "/records", body, token);
   EXPECT_EQ(r.status, 200) << "create record in " << collection << ": " << r.body;
   return r.json;

@@ -41,13 +41,21 @@ TEST_F(HttpBasics, RoutingErrorsUseTheEnvelope) {
     const char* allow;
   } cases[] = {
       {"unknown path", "GET", "/api/nope", 404,
-       R"({"data":{},"message":"The requested resource wasn't found.","status":404})", ""},
+       R"({"data":{},"message":"The requested resource wasn't found.","status":404})"
+       "\n",
+       ""},
       {"root", "GET", "/", 404,
-       R"({"data":{},"message":"The requested resource wasn't found.","status":404})", ""},
+       R"({"data":{},"message":"The requested resource wasn't found.","status":404})"
+       "\n",
+       ""},
       {"wrong method", "DELETE", "/api/health", 405,
-       R"({"data":{},"message":"Method not allowed.","status":405})", "GET, HEAD, OPTIONS"},
+       R"({"data":{},"message":"Method not allowed.","status":405})"
+       "\n",
+       "GET, HEAD, OPTIONS"},
       {"invented method", "BREW", "/api/health", 405,
-       R"({"data":{},"message":"Method not allowed.","status":405})", "GET, HEAD, OPTIONS"},
+       R"({"data":{},"message":"Method not allowed.","status":405})"
+       "\n",
+       "GET, HEAD, OPTIONS"},
   };
   for (const auto& c : cases) {
     Client cl(server_->port());

@@ -236,7 +236,9 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::vector<st
   start(l);
 }
 
-ServerProcess::ServerProcess(const Launch& launch) { start(launch); }
+ServerProcess::ServerProcess(const Launch& launch) {
+  start(launch);
+}
 
 void ServerProcess::start(const Launch& launch) {
   data_dir_ = launch.data_dir.empty() ? dir_.path() + "/data" : launch.data_dir;
@@ -244,7 +246,8 @@ void ServerProcess::start(const Launch& launch) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = launch.wrapper;
-  for (const auto& a : std::vector<std::string>{plinth_binary(), "serve", "--http", "127.0.0.1:0", "--dir", data_dir_})
+  for (const auto& a : std::vector<std::string>{plinth_binary(), "serve", "--http", "127.0.0.1:0",
+                                                "--dir", data_dir_})
     args.push_back(a);
   for (const auto& a : launch.extra_args) args.push_back(a);
   std::vector<std::string> env = launch.env;
@@ -268,7 +271,9 @@ void ServerProcess::start(const Launch& launch) {
         auto colon = l.find(':', l.find("//", p) + 2);
         port_ = static_cast<std::uint16_t>(std::atoi(l.c_str() + colon + 1));
         auto pid_pos = l.find("\"pid\":");
-        server_pid_ = pid_pos == std::string::npos ? pid_ : static_cast<pid_t>(std::atoi(l.c_str() + pid_pos + 6));
+        server_pid_ = pid_pos == std::string::npos
+                          ? pid_
+                          : static_cast<pid_t>(std::atoi(l.c_str() + pid_pos + 6));
         return true;
       }
     }
@@ -315,7 +320,9 @@ void ServerProcess::reader_loop(int fd) {
   cv_.notify_all();
 }
 
-void ServerProcess::signal(int sig) { ::kill(server_pid_ > 0 ? server_pid_ : pid_, sig); }
+void ServerProcess::signal(int sig) {
+  ::kill(server_pid_ > 0 ? server_pid_ : pid_, sig);
+}
 
 std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds wait) {
   if (exit_code_) return exit_code_;

@@ -68,7 +68,8 @@ TEST_F(PipelineFixture, HandlerExceptionsBecomeEnvelopes) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(
       r.body,
-      R"({"data":{"title":{"code":"validation_required","message":"Missing."}},"message":"Failed.","status":400})");
+      R"({"data":{"title":{"code":"validation_required","message":"Missing."}},"message":"Failed.","status":400})"
+      "\n");
 
   r = run("GET", "/big", {{"Accept-Encoding", "gzip"}});
   EXPECT_EQ(r.headers.get("Content-Encoding"), "gzip");

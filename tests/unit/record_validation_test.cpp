@@ -154,8 +154,12 @@ const Case kCases[] = {
      R"({"name":"s","type":"select","values":["a"],"maxSelect":2,"required":true})", R"({"s":[]})",
      "validation_required", ""},
     // json
-    {"json object kept", R"({"name":"j","type":"json"})", R"({"j":{"b":1,"a":[1,2]}})", "",
-     R"({"b":1,"a":[1,2]})"},
+    {"json object keys sorted", R"({"name":"j","type":"json"})", R"({"j":{"b":1,"a":[1,2]}})", "",
+     R"({"a":[1,2],"b":1})"},
+    {"json string array parsed", R"({"name":"j","type":"json"})", R"({"j":"[1,2]"})", "", "[1,2]"},
+    {"json string number parsed", R"({"name":"j","type":"json"})", R"({"j":"123"})", "", "123"},
+    {"json plain string kept", R"({"name":"j","type":"json"})", R"({"j":"hello"})", "",
+     R"("hello")"},
     {"json null", R"({"name":"j","type":"json"})", R"({"j":null})", "", "null"},
     {"json maxSize", R"({"name":"j","type":"json","maxSize":5})", R"({"j":[1,2,3,4,5]})",
      "validation_json_size_limit", ""},
@@ -171,8 +175,8 @@ const Case kCases[] = {
      R"({"name":"r","type":"relation","collectionId":"x","maxSelect":5,"minSelect":2})",
      R"({"r":["a"]})", "validation_not_enough_values", ""},
     // file (names only)
-    {"file too many", R"({"name":"f","type":"file","maxSelect":1})", R"({"f":["a.txt","b.txt"]})",
-     "", R"("b.txt")"},
+    {"file names never uploaded", R"({"name":"f","type":"file","maxSelect":1})",
+     R"({"f":["a.txt","b.txt"]})", "validation_invalid_file", ""},
     {"file multi too many", R"({"name":"f","type":"file","maxSelect":2})", R"({"f":["a","b","c"]})",
      "validation_too_many_files", ""},
     // geoPoint

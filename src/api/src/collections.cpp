@@ -48,8 +48,18 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
   }
   bool renamed = existing && c.name != existing->name;
 
+  static const std::set<std::string> kInternalTables{"_collections", "_params", "_migrations",
+                                                     "_logs"};
+  bool id_clash = false;
+  for (const auto& other : catalog.all()) {
+    id_clash = id_clash || (other->id == c.name && (!existing || other->id != existing->id));
+  }
   if (c.name.empty()) {
     errors["name"] = error_leaf("validation_required", "Cannot be blank.");
+  } else if (c.name.size() > 255) {
+    errors["name"] =
+        error_leaf("validation_length_out_of_range", "The length must be between 1 and 255.");
+    errors["name"].get_object()["params"] = json::object{{"max", 255}, {"min", 1}};
   } else if (!core::is_identifier(c.name)) {
     errors["name"] = error_leaf("validation_match_invalid", "Must be in a valid format.");
   } else if (util::to_lower(c.name).find("_via_") != std::string::npos) {
@@ -57,11 +67,14 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
   } else if (existing && existing->system && renamed) {
     errors["name"] = error_leaf("validation_collection_system_name_change",
                                 "System collection name cannot be changed.");
+  } else if (id_clash) {
+    errors["name"] = error_leaf("validation_collection_name_id_duplicate",
+                                "The name must not match an existing collection id.");
   } else if (auto other = catalog.find(c.name); other && (!existing || other->id != existing->id)) {
     errors["name"] = error_leaf("validation_collection_name_exists",
                                 "Collection name must be unique (case insensitive).");
-  } else if ((!existing || renamed) &&
-             (c.name.starts_with("_") || util::to_lower(c.name).starts_with("sqlite_"))) {
+  } else if ((!existing || renamed) && (kInternalTables.count(util::to_lower(c.name)) ||
+                                        util::to_lower(c.name).starts_with("sqlite_"))) {
     errors["name"] = error_leaf("validation_collection_name_invalid",
                                 "The name shouldn't match with an existing internal table.");
   }
@@ -93,25 +106,40 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
         auto f = core::Field::from_json(raw, err);
         if (!f) {
           auto* n = raw.if_contains("name");
-          bool bad_name = !n || !n->is_string() || !core::is_identifier(n->get_string());
+          std::string_view nm =
+              n && n->is_string() ? std::string_view(n->get_string()) : std::string_view();
+          json::object leaf;
+          if (nm.empty())
+            leaf = error_leaf("validation_required", "Cannot be blank.");
+          else if (util::to_lower(nm).find("_via_") != std::string::npos)
+            leaf = error_leaf("validation_found_via", "The value cannot contain \"_via_\".");
+          else if (!core::is_identifier(nm))
+            leaf = error_leaf("validation_match_invalid", "Must be in a valid format.");
+          bool bad_name = !leaf.empty();
           field_errors[idx] = json::object{
               {bad_name ? "name" : "type",
-               bad_name ? error_leaf("validation_match_invalid", "Must be in a valid format.")
-                        : error_leaf("validation_in_invalid", "Must be a valid value.")}};
+               bad_name ? leaf : error_leaf("validation_in_invalid", "Must be a valid value.")}};
           continue;
         }
         auto lower = util::to_lower(f->name);
-        if (kReserved.count(lower) || lower.find("_via_") != std::string::npos) {
+        if (lower.find("_via_") != std::string::npos) {
+          field_errors[idx] = json::object{
+              {"name", error_leaf("validation_found_via", "The value cannot contain \"_via_\".")}};
+          continue;
+        }
+        if (kReserved.count(lower)) {
           field_errors[idx] = json::object{
               {"name", error_leaf("validation_not_in_invalid", "Must not be in list.")}};
           continue;
         }
         if (!seen.insert(lower).second) {
-          field_errors[idx] =
-              json::object{{"name", error_leaf("validation_duplicated_field_name",
-                                               "Duplicated or invalid field name " + f->name)}};
+          auto leaf = error_leaf("validation_duplicated_field_name",
+                                 "Duplicated or invalid field name " + f->name + ".");
+          leaf["params"] = json::object{{"fieldName", f->name}};
+          field_errors[idx] = json::object{{"name", std::move(leaf)}};
           continue;
         }
+        core::complete_field_options(*f);
         if (f->id.empty()) {
           // A field sent without id keeps the id of the existing field with that name.
           const core::Field* same = existing ? existing->field(f->name) : nullptr;
@@ -147,12 +175,6 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
           f->raw["system"] = true;
           f->raw["required"] = true;
           if (f->string_option("pattern").empty()) f->raw["pattern"] = "^[a-z0-9]+$";
-        }
-        if (f->type == core::FieldType::password && c.type != "auth") {
-          field_errors[idx] =
-              json::object{{"type", error_leaf("validation_in_invalid",
-                                               "Password fields belong to auth collections.")}};
-          continue;
         }
         c.fields.push_back(std::move(*f));
       }
@@ -211,6 +233,12 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
     c.fields.insert(c.fields.begin(), *core::Field::from_json(id, err));
   }
 
+  if (fs && !fs->is_null()) {
+    for (auto& f : c.fields) core::complete_field_options(f);
+  } else if (!existing) {
+    for (auto& f : c.fields) core::complete_field_options(f);
+  }
+
   json::object index_errors;
   auto* idx_body = body.if_contains("indexes");
   if (idx_body && idx_body->is_array()) c.indexes.clear();
@@ -224,11 +252,17 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
       i = i.substr(0, on) + " ON `" + c.name + "` " + i.substr(paren);
     }
   }
+  for (std::size_t n = 0; n < c.indexes.size() && !(idx_body && idx_body->is_array()); ++n) {
+    if (!store::is_valid_index(c.indexes[n])) {
+      index_errors[std::to_string(n)] =
+          error_leaf("validation_invalid_index_expression", "Invalid CREATE INDEX expression.");
+    }
+  }
   if (auto* idx = idx_body; idx && idx->is_array()) {
     std::size_t i = 0;
     for (const auto& iv : idx->get_array()) {
       auto key = std::to_string(i++);
-      if (!iv.is_string()) {
+      if (!iv.is_string() || !store::is_valid_index(iv.get_string())) {
         index_errors[key] =
             error_leaf("validation_invalid_index_expression", "Invalid CREATE INDEX expression.");
         continue;
@@ -258,10 +292,10 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
              ? std::string(id->get_string())
              : core::default_collection_id(c.type, c.name);
   if (!core::is_identifier(c.id) || catalog.find(c.id)) {
-    throw http::ApiError(
-        400, "Failed to create collection.",
-        core::to_json(json::object{
-            {"id", error_leaf("validation_invalid_value", "Invalid or duplicated id.")}}));
+    throw http::ApiError(400, "Failed to create collection.",
+                         core::to_json(json::object{
+                             {"id", error_leaf("validation_invalid_or_existing_id",
+                                               "The model id is invalid or already exists.")}}));
   }
   if (c.type == "auth") {
     auto options = core::default_auth_options();

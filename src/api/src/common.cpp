@@ -8,7 +8,7 @@
 namespace plinth::api::detail {
 
 http::Response json_response(int status, const json::value& v) {
-  return http::Response::json(status, core::to_json(v));
+  return http::Response::json(status, core::to_json(v) + "\n");
 }
 
 namespace {

@@ -32,7 +32,8 @@ auto guard_store(std::string_view failure_message, F&& fn) -> decltype(fn()) {
       case store::StoreError::Kind::bad_request: throw http::ApiError(400, e.what());
       case store::StoreError::Kind::conflict: throw http::ApiError(409, e.what());
       case store::StoreError::Kind::unavailable:
-        throw http::ApiError(503, "The database is unable to take writes: " + std::string(e.what()));
+        throw http::ApiError(503,
+                             "The database is unable to take writes: " + std::string(e.what()));
       case store::StoreError::Kind::storage_full:
         throw http::ApiError(507, "The server's disk is full; the write was not saved.");
       case store::StoreError::Kind::internal: break;

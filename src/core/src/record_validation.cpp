@@ -1,6 +1,7 @@
 #include "plinth/core/record.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <regex>
 #include <set>
@@ -101,6 +102,54 @@ bool is_empty_value(const Field& f, const json::value& v) {
   }
 }
 
+// Go's time.Time.String() for a UTC instant: "2006-01-02 15:04:05.123 +0000 UTC"
+// (fraction without trailing zeros, omitted when zero).
+std::string go_time_string(std::int64_t ms) {
+  auto s = format_datetime_ms(ms);  // "YYYY-MM-DD HH:MM:SS.mmmZ"
+  std::string base = s.substr(0, 19), frac = s.substr(20, 3);
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return base + (frac.empty() ? "" : "." + frac) + " +0000 UTC";
+}
+
+// RFC 3339 as Go marshals a time.Time: "2006-01-02T15:04:05.123Z".
+std::string rfc3339_string(std::int64_t ms) {
+  auto s = format_datetime_ms(ms);
+  std::string frac = s.substr(20, 3);
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return s.substr(0, 10) + "T" + s.substr(11, 8) + (frac.empty() ? "" : "." + frac) + "Z";
+}
+
+// Go re-marshals JSON field values: object keys sorted at every depth.
+json::value sort_keys_deep(const json::value& v) {
+  if (v.is_object()) {
+    json::object o;
+    for (const auto& kv : sorted_copy(v.get_object()))
+      o.emplace(kv.key(), sort_keys_deep(kv.value()));
+    return o;
+  }
+  if (v.is_array()) {
+    json::array a;
+    for (const auto& e : v.get_array()) a.push_back(sort_keys_deep(e));
+    return a;
+  }
+  return v;
+}
+
+// PocketBase stores a JSON-looking string as the JSON it spells ("[1,2]" -> [1,2],
+// "123" -> 123, "null" -> null); any other string stays a string.
+json::value normalize_json_value(const json::value& in) {
+  if (in.is_string()) {
+    std::string_view s = in.get_string();
+    if (s == "null" || s == "true" || s == "false" ||
+        (!s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' ||
+                        s[0] == '"' || s[0] == '[' || s[0] == '{'))) {
+      if (auto parsed = parse_json(s)) return sort_keys_deep(*parsed);
+    }
+    return in;
+  }
+  return sort_keys_deep(in);
+}
+
 // Normalises one input value for a field; on failure records an error.
 std::optional<json::value> normalize(const Field& f, const json::value& in, FieldErrors& errors) {
   auto unsupported = [&]() -> std::optional<json::value> {
@@ -168,7 +217,7 @@ std::optional<json::value> normalize(const Field& f, const json::value& in, Fiel
       }
       return list_value(f, items);
     }
-    case FieldType::json: return in;
+    case FieldType::json: return normalize_json_value(in);
     case FieldType::geo_point: {
       if (!in.is_object()) return unsupported();
       auto* lon = in.get_object().if_contains("lon");
@@ -314,6 +363,7 @@ json::object field_errors_json(const FieldErrors& errors) {
 PreparedRecord apply_body(const Collection& c, const json::object* existing,
                           const json::object& body, const ApplyOptions& opts) {
   PreparedRecord rec;
+  if (existing) rec.original = *existing;
   for (const auto& f : c.fields) {
     const json::value* cur = existing ? existing->if_contains(f.name) : nullptr;
     rec.values[f.name] = cur ? *cur : f.zero_value();
@@ -361,9 +411,24 @@ PreparedRecord apply_body(const Collection& c, const json::object* existing,
   if (c.is_auth() && !rec.new_passwords.empty()) {
     auto* confirm = body.if_contains("passwordConfirm");
     auto pw = rec.new_passwords.find("password");
-    if (pw != rec.new_passwords.end() &&
-        (!confirm || !confirm->is_string() || confirm->get_string() != pw->second)) {
-      rec.errors["passwordConfirm"] = err("validation_values_mismatch", "Values don't match.");
+    if (pw != rec.new_passwords.end()) {
+      if (!confirm || (confirm->is_string() && confirm->get_string().empty())) {
+        rec.errors["passwordConfirm"] = err("validation_required", "Cannot be blank.");
+      } else if (!confirm->is_string() || confirm->get_string() != pw->second) {
+        rec.errors["passwordConfirm"] = err("validation_values_mismatch", "Values don't match.");
+      }
+    }
+  }
+  if (c.is_auth() && !opts.superuser) {
+    // Only managers may change `verified`; anyone else asking to is told so.
+    if (auto* v = body.if_contains("verified")) {
+      auto* cur = rec.values.if_contains("verified");
+      bool current = cur && cur->is_bool() && cur->get_bool();
+      bool wanted = v->is_bool()
+                        ? v->get_bool()
+                        : (v->is_string() && (v->get_string() == "true" || v->get_string() == "1"));
+      if (wanted != current)
+        rec.errors["verified"] = err("validation_values_mismatch", "Values don't match.");
     }
   }
 
@@ -511,10 +576,12 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         auto min_ms = parse_datetime_ms(min), max_ms = parse_datetime_ms(max);
         if (ms && min_ms && *ms < *min_ms)
           errors[f.name] = err("validation_min_greater_equal_than_required",
-                               "Must be no less than " + normalize_datetime(min) + ".");
+                               "Must be no less than " + go_time_string(*min_ms) + ".",
+                               {{"threshold", rfc3339_string(*min_ms)}});
         else if (ms && max_ms && *ms > *max_ms)
           errors[f.name] = err("validation_max_less_equal_than_required",
-                               "Must be no greater than " + normalize_datetime(max) + ".");
+                               "Must be no greater than " + go_time_string(*max_ms) + ".",
+                               {{"threshold", rfc3339_string(*max_ms)}});
         break;
       }
       case FieldType::select: {
@@ -562,6 +629,19 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         }
         // Uploads are not supported yet: only names already stored may be kept.
         (void)is_create;
+        std::vector<std::string> before;
+        if (auto* o = rec.original.if_contains(f.name)) before = as_list(*o);
+        std::string invalid;
+        json::array invalid_list;
+        for (const auto& it : items) {
+          if (std::find(before.begin(), before.end(), it) != before.end()) continue;
+          invalid += (invalid.empty() ? "" : ", ") + it;
+          invalid_list.push_back(json::value(it));
+        }
+        if (!invalid.empty()) {
+          errors[f.name] = err("validation_invalid_file", "Invalid new files: " + invalid + ".",
+                               {{"invalidFiles", invalid_list}});
+        }
         break;
       }
       case FieldType::json: {

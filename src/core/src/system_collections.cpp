@@ -163,6 +163,75 @@ Collection base_system(std::string_view name, std::vector<Field> extra,
 
 }  // namespace
 
+void complete_field_options(Field& f) {
+  auto add = [&](std::string_view key, json::value v) {
+    if (!f.raw.contains(key)) f.raw[key] = std::move(v);
+  };
+  add("hidden", false);
+  add("presentable", false);
+  add("system", false);
+  if (f.type != FieldType::autodate) {
+    add("required", false);
+    add("help", "");
+  }
+  switch (f.type) {
+    case FieldType::text:
+      add("autogeneratePattern", "");
+      add("max", 0);
+      add("min", 0);
+      add("pattern", "");
+      add("primaryKey", false);
+      break;
+    case FieldType::number:
+      add("max", nullptr);
+      add("min", nullptr);
+      add("onlyInt", false);
+      break;
+    case FieldType::email:
+    case FieldType::url:
+      add("exceptDomains", nullptr);
+      add("onlyDomains", nullptr);
+      break;
+    case FieldType::editor:
+      add("convertURLs", false);
+      add("maxSize", 0);
+      break;
+    case FieldType::date:
+      add("max", "");
+      add("min", "");
+      break;
+    case FieldType::autodate:
+      add("onCreate", true);
+      add("onUpdate", false);
+      break;
+    case FieldType::select:
+      add("maxSelect", 0);
+      add("values", json::array());
+      break;
+    case FieldType::json: add("maxSize", 0); break;
+    case FieldType::relation:
+      add("cascadeDelete", false);
+      add("collectionId", "");
+      add("maxSelect", 0);
+      add("minSelect", 0);
+      break;
+    case FieldType::file:
+      add("maxSelect", 0);
+      add("maxSize", 0);
+      add("mimeTypes", nullptr);
+      add("protected", false);
+      add("thumbs", nullptr);
+      break;
+    case FieldType::password:
+      add("cost", 0);
+      add("max", 0);
+      add("min", 0);
+      add("pattern", "");
+      break;
+    default: break;
+  }
+}
+
 std::vector<Field> auth_system_fields() {
   auto f = auth_fields(false);
   f.erase(f.begin());  // the id field is handled like any collection's
@@ -174,7 +243,7 @@ std::vector<std::string> auth_system_indexes(std::string_view table, std::string
 }
 
 json::object default_auth_options() {
-  return auth_options(604800, "");
+  return auth_options(432000, "");
 }
 
 std::vector<Collection> system_collections(std::string_view now) {

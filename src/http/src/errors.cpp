@@ -38,7 +38,8 @@ std::string error_body(int status, std::string_view message, std::string_view da
 }
 
 Response error_response(int status, std::string_view message, std::string_view data_json) {
-  return Response::json(status, error_body(status, message, data_json));
+  // Bodies end with a newline, as PocketBase's (Go's json.Encoder) do.
+  return Response::json(status, error_body(status, message, data_json) + "\n");
 }
 
 }  // namespace plinth::http

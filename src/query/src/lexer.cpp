@@ -185,9 +185,9 @@ std::variant<Token, Error> Lexer::next() {
   if (is_quote(c)) return operand_token(scan_text());
   if (is_sign_char(c)) return scan_sign();
   if (is_join_char(c)) return scan_join();
-  auto len = static_cast<unsigned char>(c) < 0x80 ? 1 : 0;
-  std::string shown = len ? std::string(1, c) : std::string("non-ASCII character");
-  return error_at(start, "unexpected character " + (len ? quoted(shown) : shown));
+  if (static_cast<unsigned char>(c) >= 0x80)
+    return error_at(start, "unexpected non-ASCII character");
+  return error_at(start, "unexpected character " + quoted(std::string_view(&c, 1)));
 }
 
 std::variant<std::monostate, Error> Lexer::skip_comment() {

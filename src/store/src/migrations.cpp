@@ -381,3 +381,9 @@ std::shared_ptr<const core::Catalog> load_catalog(const Db& db) {
 }
 
 }  // namespace plinth::store::detail
+
+namespace plinth::store {
+bool is_valid_index(std::string_view sql) {
+  return detail::parse_index(sql).has_value();
+}
+}  // namespace plinth::store

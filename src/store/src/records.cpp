@@ -337,10 +337,6 @@ bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
       while (refs.step()) ref_ids.push_back(refs.text(0));
       for (const auto& rid : ref_ids) {
         if (other->id == c.id && rid == id) continue;
-        if (f.bool_option("cascadeDelete")) {
-          delete_record(db, cat, *other, rid, depth + 1);
-          continue;
-        }
         auto rec = get_record(db, *other, rid);
         if (!rec) continue;
         json::value& v = (*rec)[f.name];
@@ -355,11 +351,17 @@ bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
         } else {
           v = "";
         }
+        // As PocketBase: the id is removed from the reference; a cascading
+        // reference left empty deletes its record, a required one blocks.
+        if (now_empty && f.bool_option("cascadeDelete")) {
+          delete_record(db, cat, *other, rid, depth + 1);
+          continue;
+        }
         if (f.required && now_empty) {
           throw StoreError(
               StoreError::Kind::bad_request,
-              "The record cannot be deleted because it is part of a required reference in "
-              "another record.");
+              "Failed to delete record. Make sure that the record is not part of a required "
+              "relation reference.");
         }
         Stmt upd(db, "UPDATE " + table + " SET " + col + " = ? WHERE `id` = ?");
         bind_value(upd, 1, f, v);

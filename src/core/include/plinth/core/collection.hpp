@@ -72,4 +72,7 @@ std::vector<Field> auth_system_fields();
 std::vector<std::string> auth_system_indexes(std::string_view table, std::string_view suffix);
 json::object default_auth_options();
 
+// Adds every option key PocketBase writes for the field's type (with its zero value) when missing.
+void complete_field_options(Field& f);
+
 }  // namespace plinth::core

@@ -42,6 +42,7 @@ struct PreparedRecord {
   json::object values;                               // field name -> normalised value
   std::map<std::string, std::string> new_passwords;  // password field -> new plain text
   FieldErrors errors;                                // malformed inputs found while applying
+  json::object original;  // values before the body (update); empty on create
 };
 
 // Starts from `existing` (update) or the collection's zero values (create),

@@ -125,6 +125,10 @@ class Store {
   virtual WriteStats write_stats() const = 0;
 };
 
+// True when `sql` is an index definition the store accepts (CREATE [UNIQUE] INDEX
+// name ON table (columns) [WHERE col != '']).
+bool is_valid_index(std::string_view sql);
+
 // Opens (creating and migrating when needed) `<dir>/data.db` and `<dir>/auxiliary.db`.
 std::unique_ptr<Store> open_sqlite_store(const StoreOptions& options);
 

@@ -1,0 +1,253 @@
+// Relation fields: value normalisation, missing targets, select counts, and
+// what deleting a referenced record does (cascade, unset, or refuse).
+
+#include "data_support.hpp"
+
+namespace plinth::test::data {
+namespace {
+
+const std::string kMissingRel =
+    R"({"code":"validation_missing_rel_records","message":"Failed to find all relation records with the provided ids."})";
+const std::string kRequiredRefDelete =
+    R"({"data":{},"message":"Failed to delete record. Make sure that the record is not part of a required relation reference.","status":400})";
+
+class Relations : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new SeededServer();
+    const auto& api = server_->api();
+    const auto& tok = server_->token();
+    auto authors = create_collection(api, tok, R"json({
+      "name": "authors", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+      "deleteRule": "", "fields": [{"name": "name", "type": "text"}]})json");
+    std::string aid = str_at(authors, "/id");
+    auto rel = [&](const char* name, int max, bool cascade, bool required, int min = 0) {
+      json::object f{{"name", name},        {"type", "relation"}, {"collectionId", aid},
+                     {"maxSelect", max},    {"minSelect", min},   {"cascadeDelete", cascade},
+                     {"required", required}};
+      return f;
+    };
+    json::object books{{"name", "books"},  {"listRule", ""},   {"viewRule", ""},
+                       {"createRule", ""}, {"updateRule", ""}, {"deleteRule", ""}};
+    books["fields"] = json::array{
+        json::object{{"name", "title"}, {"type", "text"}},
+        rel("author", 1, true, false),     // single, cascade
+        rel("coauthors", 5, true, false),  // multi, cascade
+        rel("editors", 5, false, false),   // multi, unset on delete
+        rel("reviewer", 1, false, false),  // single, unset on delete
+        rel("limited", 2, false, false),   // maxSelect 2
+        rel("pair", 3, false, false, 2),   // minSelect 2
+    };
+    auto b = create_collection(api, tok, json::serialize(books));
+    std::string bid = str_at(b, "/id");
+
+    json::object awards{{"name", "awards"}, {"listRule", ""},   {"viewRule", ""},
+                        {"createRule", ""}, {"updateRule", ""}, {"deleteRule", ""}};
+    awards["fields"] = json::array{rel("winner", 1, false, true)};  // required, no cascade
+    create_collection(api, tok, json::serialize(awards));
+
+    json::object chapters{{"name", "chapters"}, {"listRule", ""},   {"viewRule", ""},
+                          {"createRule", ""},   {"updateRule", ""}, {"deleteRule", ""}};
+    chapters["fields"] = json::array{json::object{{"name", "book"},
+                                                  {"type", "relation"},
+                                                  {"collectionId", bid},
+                                                  {"maxSelect", 1},
+                                                  {"cascadeDelete", true},
+                                                  {"required", true}}};
+    create_collection(api, tok, json::serialize(chapters));
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static const Api& api() { return server_->api(); }
+
+  static std::string author(std::string_view name = "a") {
+    json::object o{{"name", name}};
+    return str_at(create_record(api(), "authors", json::serialize(o)), "/id");
+  }
+  static json::value book(const json::object& fields) {
+    return create_record(api(), "books", json::serialize(fields));
+  }
+  static json::value get(std::string_view coll, std::string_view id) {
+    auto r = api().get(records_path(coll, id));
+    return r.status == 200 ? r.json : json::value(nullptr);
+  }
+
+  static SeededServer* server_;
+};
+SeededServer* Relations::server_ = nullptr;
+
+TEST_F(Relations, ValuesNormalize) {
+  auto a = author(), b = author(), c = author();
+  struct Case {
+    const char* name;
+    json::object body;
+    const char* field;
+    json::value want;
+  } cases[] = {
+      {"single id", {{"author", a}}, "author", json::value(a)},
+      {"single keeps the last of a list",
+       {{"author", json::array{a, b}}},
+       "author",
+       json::value(b)},
+      {"single empty", {{"author", ""}}, "author", json::value("")},
+      {"multi from one id", {{"editors", a}}, "editors", json::array{a}},
+      {"multi unique in order",
+       {{"editors", json::array{c, a, c, b}}},
+       "editors",
+       json::array{c, a, b}},
+      {"multi empty", {{"editors", json::array{}}}, "editors", json::array{}},
+      {"min select satisfied", {{"pair", json::array{a, b}}}, "pair", json::array{a, b}},
+  };
+  for (const auto& cs : cases) {
+    SCOPED_TRACE(cs.name);
+    auto r = api().post(records_path("books"), json::serialize(cs.body));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(dump(at(r.json, std::string("/") + cs.field)), dump(cs.want));
+  }
+}
+
+TEST_F(Relations, MissingTargetsAreRejected) {
+  auto a = author();
+  struct Case {
+    const char* name;
+    json::object body;
+    const char* field;
+  } cases[] = {
+      {"single missing", {{"author", "missing00000000"}}, "author"},
+      {"multi with one missing", {{"editors", json::array{a, "missing00000000"}}}, "editors"},
+      {"single unset-on-delete missing", {{"reviewer", "zzzzzzzzzzzzzzz"}}, "reviewer"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = api().post(records_path("books"), json::serialize(c.body));
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.text(), std::string(R"({"data":{")") + c.field + "\":" + kMissingRel +
+                            R"(},"message":"Failed to create record.","status":400})");
+  }
+  // On update as well.
+  auto bk = book({{"title", "x"}});
+  auto u =
+      api().patch(records_path("books", str_at(bk, "/id")), R"({"editors+":"missing00000000"})");
+  ASSERT_EQ(u.status, 400) << u.body;
+  EXPECT_EQ(dump(at(u.json, "/data/editors")), canon(kMissingRel));
+}
+
+TEST_F(Relations, SelectCounts) {
+  auto a = author(), b = author(), c = author();
+  struct Case {
+    const char* name;
+    json::object body;
+    const char* data;
+  } cases[] = {
+      {"too many",
+       {{"limited", json::array{a, b, c}}},
+       R"({"limited":{"code":"validation_too_many_values","message":"Select no more than 2.","params":{"maxSelect":2}}})"},
+      {"not enough",
+       {{"pair", json::array{a}}},
+       R"({"pair":{"code":"validation_not_enough_values","message":"Select at least 2.","params":{"minSelect":2}}})"},
+  };
+  for (const auto& cs : cases) {
+    SCOPED_TRACE(cs.name);
+    auto r = api().post(records_path("books"), json::serialize(cs.body));
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(dump(at(r.json, "/data")), canon(cs.data));
+  }
+}
+
+TEST_F(Relations, ModifiersOnRelations) {
+  auto a = author(), b = author(), c = author();
+  auto bk = book({{"editors", json::array{a}}});
+  auto id = str_at(bk, "/id");
+  auto r = api().patch(records_path("books", id),
+                       json::serialize(json::object{{"editors+", json::array{b, c}}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(dump(at(r.json, "/editors")), dump(json::array{a, b, c}));
+  // Same-length keys: either order gives [c, a] (prepending moves c to the front).
+  r = api().patch(records_path("books", id),
+                  json::serialize(json::object{{"editors-", b}, {"+editors", c}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(dump(at(r.json, "/editors")), dump(json::array{c, a}));
+}
+
+TEST_F(Relations, CascadeDeleteRemovesReferencingRecords) {
+  auto a = author();
+  auto bk = book({{"title", "cascade"}, {"author", a}});
+  auto bid = str_at(bk, "/id");
+  auto ch = create_record(api(), "chapters", json::serialize(json::object{{"book", bid}}));
+  auto chid = str_at(ch, "/id");
+
+  auto d = api().del(records_path("authors", a));
+  ASSERT_EQ(d.status, 204) << d.body;
+  EXPECT_TRUE(get("authors", a).is_null());
+  EXPECT_TRUE(get("books", bid).is_null()) << "author has cascadeDelete";
+  EXPECT_TRUE(get("chapters", chid).is_null()) << "the cascade continues through books";
+}
+
+TEST_F(Relations, MultiCascadeDeletesOnlyWhenNoIdsRemain) {
+  // PocketBase (core/record_query... deleteRefRecords): the id is removed and the
+  // referencing record is deleted only when no ids are left.
+  auto a = author(), c = author();
+  auto bk = book({{"title", "co"}, {"coauthors", json::array{a, c}}});
+  auto bid = str_at(bk, "/id");
+  ASSERT_EQ(api().del(records_path("authors", a)).status, 204);
+  auto after = get("books", bid);
+  ASSERT_FALSE(after.is_null()) << "another coauthor is still referenced";
+  EXPECT_EQ(dump(at(after, "/coauthors")), dump(json::array{c}));
+  ASSERT_EQ(api().del(records_path("authors", c)).status, 204);
+  EXPECT_TRUE(get("books", bid).is_null()) << "no coauthors left: cascade";
+}
+
+TEST_F(Relations, NonCascadeReferencesAreUnset) {
+  auto a = author(), c = author();
+  auto bk = book({{"title", "keep"},
+                  {"author", c},
+                  {"editors", json::array{a, c}},
+                  {"reviewer", a},
+                  {"limited", json::array{a}}});
+  auto bid = str_at(bk, "/id");
+  auto d = api().del(records_path("authors", a));
+  ASSERT_EQ(d.status, 204) << d.body;
+  auto after = get("books", bid);
+  ASSERT_FALSE(after.is_null()) << "the book does not depend on a by cascade";
+  EXPECT_EQ(dump(at(after, "/editors")), dump(json::array{c}));
+  EXPECT_EQ(str_at(after, "/reviewer"), "");
+  EXPECT_EQ(dump(at(after, "/limited")), "[]");
+  EXPECT_EQ(str_at(after, "/author"), c);
+  EXPECT_EQ(str_at(after, "/title"), "keep");
+}
+
+TEST_F(Relations, RequiredReferenceBlocksTheDelete) {
+  auto a = author();
+  auto aw = create_record(api(), "awards", json::serialize(json::object{{"winner", a}}));
+  auto d = api().del(records_path("authors", a));
+  ASSERT_EQ(d.status, 400) << d.body;
+  EXPECT_EQ(d.text(), kRequiredRefDelete);
+  EXPECT_FALSE(get("authors", a).is_null()) << "nothing was deleted";
+  EXPECT_EQ(str_at(get("awards", str_at(aw, "/id")), "/winner"), a);
+
+  // Once the reference is gone the delete goes through.
+  ASSERT_EQ(api().del(records_path("awards", str_at(aw, "/id"))).status, 204);
+  EXPECT_EQ(api().del(records_path("authors", a)).status, 204);
+}
+
+TEST_F(Relations, RequiredCascadeReferenceIsDeleted) {
+  auto a = author();
+  auto bk = book({{"title", "chain"}, {"author", a}});
+  auto bid = str_at(bk, "/id");
+  auto ch = create_record(api(), "chapters", json::serialize(json::object{{"book", bid}}));
+  // chapters.book is required *and* cascades: deleting the book deletes the chapter.
+  ASSERT_EQ(api().del(records_path("books", bid)).status, 204);
+  EXPECT_TRUE(get("chapters", str_at(ch, "/id")).is_null());
+  EXPECT_FALSE(get("authors", a).is_null()) << "deletes do not cascade upwards";
+}
+
+TEST_F(Relations, ReferencedCollectionCannotBeDeleted) {
+  auto r = api().del("/api/collections/authors", server_->token());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(api().get("/api/collections/authors", server_->token()).status, 200);
+}
+
+}  // namespace
+}  // namespace plinth::test::data

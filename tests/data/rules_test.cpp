@@ -1,0 +1,270 @@
+// API rules before the rule language exists: null = superusers only (403),
+// "" = public, an expression admits only superusers (list empty, view/update/
+// delete 404, create 400). Hidden fields and auth-record output.
+
+#include "data_support.hpp"
+
+namespace plinth::test::data {
+namespace {
+
+const std::string kCreateDenied =
+    R"({"data":{},"message":"Failed to create record.","status":400})";
+
+constexpr std::string_view kUserEmail = "user1@example.com";
+constexpr std::string_view kUserPassword = "user-pass-123";
+
+class Rules : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new SeededServer();
+    const auto& api = server_->api();
+    const auto& tok = server_->token();
+    create_collection(api, tok,
+                      R"json({"name":"locked","fields":[{"name":"note","type":"text"}]})json");
+    create_collection(api, tok, R"json({"name":"open","listRule":"","viewRule":"",
+      "createRule":"","updateRule":"","deleteRule":"","fields":[{"name":"note","type":"text"}]})json");
+    create_collection(api, tok, R"json({"name":"guarded",
+      "listRule":"@request.auth.id != ''","viewRule":"@request.auth.id != ''",
+      "createRule":"@request.auth.id != ''","updateRule":"@request.auth.id != ''",
+      "deleteRule":"@request.auth.id != ''","fields":[{"name":"note","type":"text"}]})json");
+    create_collection(api, tok, R"json({"name":"secrets","listRule":"","viewRule":"",
+      "createRule":"","updateRule":"","deleteRule":"","fields":[{"name":"note","type":"text"},
+      {"name":"hidden","type":"text","hidden":true}]})json");
+    // A regular auth record through the public createRule of `users`.
+    json::object u{
+        {"email", kUserEmail}, {"password", kUserPassword}, {"passwordConfirm", kUserPassword}};
+    user_id_ = str_at(create_record(api, "users", json::serialize(u)), "/id");
+    user_token_ = login(api, "users", kUserEmail, kUserPassword);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static const Api& api() { return server_->api(); }
+  static const std::string& su() { return server_->token(); }
+
+  static std::string seed(std::string_view coll, std::string_view note = "seed") {
+    json::object o{{"note", note}};
+    return str_at(create_record(api(), coll, json::serialize(o), su()), "/id");
+  }
+
+  static SeededServer* server_;
+  static std::string user_id_, user_token_;
+};
+SeededServer* Rules::server_ = nullptr;
+std::string Rules::user_id_, Rules::user_token_;
+
+enum class Expect { allowed, forbidden, hidden };
+
+TEST_F(Rules, AccessMatrix) {
+  struct Case {
+    const char* collection;
+    const char* caller;  // guest | user | superuser
+    Expect expect;
+  } cases[] = {
+      {"locked", "guest", Expect::forbidden},    {"locked", "user", Expect::forbidden},
+      {"locked", "superuser", Expect::allowed},  {"open", "guest", Expect::allowed},
+      {"open", "user", Expect::allowed},         {"open", "superuser", Expect::allowed},
+      {"guarded", "guest", Expect::hidden},      {"guarded", "user", Expect::hidden},
+      {"guarded", "superuser", Expect::allowed},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.collection) + " as " + c.caller);
+    std::string tok = std::string(c.caller) == "user"        ? user_token_
+                      : std::string(c.caller) == "superuser" ? su()
+                                                             : std::string();
+    auto id = seed(c.collection);
+
+    auto list = api().get(records_path(c.collection), tok);
+    auto view = api().get(records_path(c.collection, id), tok);
+    auto create = api().post(records_path(c.collection), R"({"note":"new"})", tok);
+    auto update = api().patch(records_path(c.collection, id), R"({"note":"changed"})", tok);
+    auto remove = api().del(records_path(c.collection, id), tok);
+
+    switch (c.expect) {
+      case Expect::allowed:
+        EXPECT_EQ(list.status, 200) << list.body;
+        EXPECT_GE(int_at(list.json, "/totalItems"), 1);
+        EXPECT_EQ(view.status, 200) << view.body;
+        EXPECT_EQ(str_at(view.json, "/id"), id);
+        EXPECT_EQ(create.status, 200) << create.body;
+        EXPECT_EQ(update.status, 200) << update.body;
+        EXPECT_EQ(str_at(update.json, "/note"), "changed");
+        EXPECT_EQ(remove.status, 204) << remove.body;
+        EXPECT_EQ(api().get(records_path(c.collection, id), su()).status, 404);
+        break;
+      case Expect::forbidden:
+        for (const auto* r : {&list, &view, &create, &update, &remove}) {
+          EXPECT_EQ(r->text(), kOnlySuperusers);
+        }
+        break;
+      case Expect::hidden:
+        EXPECT_EQ(list.status, 200) << list.body;
+        EXPECT_EQ(dump(at(list.json, "/items")), "[]");
+        EXPECT_EQ(int_at(list.json, "/totalItems"), 0);
+        EXPECT_EQ(int_at(list.json, "/totalPages"), 0);
+        EXPECT_EQ(view.text(), kNotFound);
+        EXPECT_EQ(create.text(), kCreateDenied);
+        EXPECT_EQ(update.text(), kNotFound);
+        EXPECT_EQ(remove.text(), kNotFound);
+        break;
+    }
+    if (c.expect != Expect::allowed) {
+      auto still = api().get(records_path(c.collection, id), su());
+      EXPECT_EQ(still.status, 200) << "denied delete kept the record";
+      EXPECT_EQ(str_at(still.json, "/note"), "seed") << "denied update changed nothing";
+    }
+  }
+}
+
+TEST_F(Rules, DeniedCreateWritesNothing) {
+  auto before = api().get(records_path("guarded"), su());
+  auto r = api().post(records_path("guarded"), R"({"note":"sneaky"})", user_token_);
+  EXPECT_EQ(r.status, 400);
+  auto after = api().get(records_path("guarded"), su());
+  EXPECT_EQ(int_at(after.json, "/totalItems"), int_at(before.json, "/totalItems"));
+  auto l = api().post(records_path("locked"), R"({"note":"sneaky"})");
+  EXPECT_EQ(l.status, 403);
+}
+
+TEST_F(Rules, HiddenFieldsOnlyForSuperusers) {
+  auto created = api().post(records_path("secrets"), R"({"note":"n","hidden":"s3cr3t"})", su());
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(str_at(created.json, "/hidden"), "s3cr3t");
+  auto id = str_at(created.json, "/id");
+
+  for (const std::string& tok : {std::string(), user_token_}) {
+    SCOPED_TRACE(tok.empty() ? "guest" : "user");
+    auto v = api().get(records_path("secrets", id), tok);
+    ASSERT_EQ(v.status, 200);
+    EXPECT_FALSE(has_key(v.json, "hidden")) << v.body;
+    EXPECT_EQ(str_at(v.json, "/note"), "n");
+    auto l = api().get(records_path("secrets"), tok);
+    for (const auto& it : at(l.json, "/items").as_array()) EXPECT_FALSE(has_key(it, "hidden"));
+    auto f = api().get(records_path("secrets", id) + "?fields=id,hidden", tok);
+    EXPECT_EQ(keys_of(f.json), std::vector<std::string>{"id"});
+  }
+
+  // Non-superusers cannot write a hidden field: it is silently ignored.
+  auto guest_create = api().post(records_path("secrets"), R"({"note":"g","hidden":"x"})");
+  ASSERT_EQ(guest_create.status, 200) << guest_create.body;
+  EXPECT_FALSE(has_key(guest_create.json, "hidden"));
+  auto gid = str_at(guest_create.json, "/id");
+  EXPECT_EQ(str_at(api().get(records_path("secrets", gid), su()).json, "/hidden"), "");
+  auto user_patch =
+      api().patch(records_path("secrets", id), R"({"hidden":"changed"})", user_token_);
+  ASSERT_EQ(user_patch.status, 200) << user_patch.body;
+  EXPECT_EQ(str_at(api().get(records_path("secrets", id), su()).json, "/hidden"), "s3cr3t");
+  auto su_patch = api().patch(records_path("secrets", id), R"({"hidden":"changed"})", su());
+  EXPECT_EQ(str_at(su_patch.json, "/hidden"), "changed");
+}
+
+TEST_F(Rules, AuthRecordsNeverExposePasswordOrTokenKey) {
+  json::object body{{"email", "visible@example.com"},
+                    {"emailVisibility", true},
+                    {"password", "visible-pass-1"},
+                    {"passwordConfirm", "visible-pass-1"},
+                    {"name", "Vis"}};
+  auto created = api().post(records_path("users"), json::serialize(body));
+  ASSERT_EQ(created.status, 200) << created.body;
+  auto vid = str_at(created.json, "/id");
+  json::object hidden_body{{"email", "private@example.com"},
+                           {"password", "private-pass-1"},
+                           {"passwordConfirm", "private-pass-1"}};
+  auto hidden = api().post(records_path("users"), json::serialize(hidden_body));
+  ASSERT_EQ(hidden.status, 200) << hidden.body;
+  auto hid = str_at(hidden.json, "/id");
+
+  for (const auto* r : {&created, &hidden}) {
+    for (const char* k : {"password", "passwordConfirm", "tokenKey"}) {
+      EXPECT_FALSE(has_key(r->json, k)) << k << " in " << r->body;
+    }
+  }
+  EXPECT_EQ(str_at(created.json, "/email"), "visible@example.com") << "emailVisibility=true";
+  EXPECT_FALSE(has_key(hidden.json, "email")) << "a guest is neither owner nor superuser";
+  EXPECT_EQ(dump(at(hidden.json, "/verified")), "false");
+
+  // A superuser sees the email (and still no password/tokenKey).
+  auto sv = api().get(records_path("users", hid), su());
+  ASSERT_EQ(sv.status, 200) << sv.body;
+  EXPECT_EQ(str_at(sv.json, "/email"), "private@example.com");
+  for (const char* k : {"password", "tokenKey"}) EXPECT_FALSE(has_key(sv.json, k)) << k;
+  auto sl = api().get(records_path("users") + "?perPage=100", su());
+  for (const auto& it : at(sl.json, "/items").as_array()) {
+    EXPECT_TRUE(has_key(it, "email"));
+    EXPECT_FALSE(has_key(it, "password"));
+    EXPECT_FALSE(has_key(it, "tokenKey"));
+  }
+  // `users` list/view rules are expressions: non-superusers see nothing yet.
+  EXPECT_EQ(api().get(records_path("users", vid)).status, 404);
+  EXPECT_EQ(api().get(records_path("users", user_id_), user_token_).status, 404);
+}
+
+TEST_F(Rules, AuthRecordCreateValidation) {
+  struct Case {
+    const char* name;
+    const char* body;
+    const char* field;
+    const char* leaf;
+  } cases[] = {
+      {"password missing", R"({"email":"a1@example.com"})", "password",
+       R"({"code":"validation_required","message":"Cannot be blank."})"},
+      {"password too short",
+       R"({"email":"a2@example.com","password":"short","passwordConfirm":"short"})", "password",
+       R"({"code":"validation_min_text_constraint","message":"Must be at least 8 character(s)."})"},
+      {"confirm mismatch",
+       R"({"email":"a3@example.com","password":"long-enough-1","passwordConfirm":"other-value-1"})",
+       "passwordConfirm",
+       R"({"code":"validation_values_mismatch","message":"Values don't match."})"},
+      {"confirm missing", R"({"email":"a4@example.com","password":"long-enough-1"})",
+       "passwordConfirm", R"({"code":"validation_required","message":"Cannot be blank."})"},
+      {"email missing", R"({"password":"long-enough-1","passwordConfirm":"long-enough-1"})",
+       "email", R"({"code":"validation_required","message":"Cannot be blank."})"},
+      {"email invalid",
+       R"({"email":"nope","password":"long-enough-1","passwordConfirm":"long-enough-1"})", "email",
+       R"({"code":"validation_is_email","message":"Must be a valid email address."})"},
+      {"email taken",
+       R"({"email":"user1@example.com","password":"long-enough-1","passwordConfirm":"long-enough-1"})",
+       "email", R"({"code":"validation_not_unique","message":"Value must be unique."})"},
+      {"verified set by a guest",
+       R"({"email":"a5@example.com","password":"long-enough-1","passwordConfirm":"long-enough-1","verified":true})",
+       "verified", nullptr},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = api().post(records_path("users"), c.body);
+    ASSERT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(str_at(r.json, "/message"), "Failed to create record.");
+    if (c.leaf) {
+      EXPECT_EQ(dump(at(r.json, std::string("/data/") + c.field)), canon(c.leaf)) << r.body;
+    } else {
+      EXPECT_TRUE(has_key(at(r.json, "/data"), c.field)) << r.body;
+    }
+  }
+}
+
+TEST_F(Rules, LastSuperuserCannotBeDeleted) {
+  // A second superuser can be created and deleted...
+  json::object body{{"email", "second@example.com"},
+                    {"password", "second-pass-1"},
+                    {"passwordConfirm", "second-pass-1"}};
+  auto second = api().post(records_path("_superusers"), json::serialize(body), su());
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(dump(at(second.json, "/verified")), "true") << "superusers are always verified";
+  EXPECT_EQ(api().del(records_path("_superusers", str_at(second.json, "/id")), su()).status, 204);
+  // ...but the only one left cannot.
+  auto list = api().get(records_path("_superusers"), su());
+  ASSERT_EQ(int_at(list.json, "/totalItems"), 1);
+  auto only = str_at(at(list.json, "/items").as_array().at(0), "/id");
+  auto r = api().del(records_path("_superusers", only), su());
+  EXPECT_EQ(
+      r.text(),
+      R"({"data":{},"message":"You can't delete the only existing superuser.","status":400})");
+  EXPECT_EQ(api().get("/api/collections", su()).status, 200) << "and it still works";
+  // Non-superusers cannot touch _superusers at all.
+  EXPECT_EQ(api().get(records_path("_superusers"), user_token_).text(), kOnlySuperusers);
+  EXPECT_EQ(api().del(records_path("_superusers", only), user_token_).text(), kOnlySuperusers);
+}
+
+}  // namespace
+}  // namespace plinth::test::data

@@ -23,6 +23,9 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --preset asan -j "$(nproc)" -L 'unit|integration' 2>&1 | tee /tmp/plinth-ctest-asan.log
 
+echo "== fuzzing the filter/rule compiler (60 s, ASan+UBSan)"
+bash scripts/fuzz.sh 60
+
 count() { grep -Eo "tests passed, [0-9]+ tests failed out of [0-9]+" "$1" | tail -1; }
 rel=$(count /tmp/plinth-ctest-release.log)
 asan=$(count /tmp/plinth-ctest-asan.log)

@@ -1,6 +1,7 @@
 // A copy of a PocketBase 0.39.11 data dir served by Plinth: the collections,
 // records, logins and tokens must come out as PocketBase gives them.
 
+#include <algorithm>
 #include <ctime>
 #include <regex>
 
@@ -44,6 +45,20 @@ class PocketBaseFixture : public ::testing::Test {
   static const Api& api() { return *api_; }
   static std::string db() { return server_->dir() + "/data/data.db"; }
   static std::string fixture_db() { return pocketbase_fixture_dir() + "/data.db"; }
+  // A token of the nologin record dc49k6jgejn40h3, signed as PocketBase does:
+  // HS256 with tokenKey + the collection's authToken.secret.
+  static std::string nologin_token() {
+    auto key = sqlite(db(), "SELECT tokenKey FROM nologin WHERE id='dc49k6jgejn40h3'") +
+               sqlite(db(),
+                      "SELECT json_extract(options,'$.authToken.secret') FROM _collections WHERE "
+                      "name='nologin'");
+    json::object claims{{"collectionId", "kpv709sk2lqbqk8"},
+                        {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 600},
+                        {"id", "dc49k6jgejn40h3"},
+                        {"refreshable", true},
+                        {"type", "auth"}};
+    return sign_jwt(R"({"alg":"HS256","typ":"JWT"})", json::serialize(claims), key);
+  }
 
   static ServerProcess* server_;
   static Api* api_;
@@ -223,17 +238,7 @@ TEST_F(PocketBaseFixture, AuthRecordsAsPocketBase) {
 }
 
 TEST_F(PocketBaseFixture, OwnerSeesOwnEmail) {
-  // A nologin record's token, signed as PocketBase does: tokenKey + authToken.secret.
-  auto key = sqlite(db(), "SELECT tokenKey FROM nologin WHERE id='dc49k6jgejn40h3'") +
-             sqlite(db(),
-                    "SELECT json_extract(options,'$.authToken.secret') FROM _collections WHERE "
-                    "name='nologin'");
-  json::object claims{{"collectionId", "kpv709sk2lqbqk8"},
-                      {"exp", static_cast<std::int64_t>(std::time(nullptr)) + 600},
-                      {"id", "dc49k6jgejn40h3"},
-                      {"refreshable", true},
-                      {"type", "auth"}};
-  auto token = sign_jwt(R"({"alg":"HS256","typ":"JWT"})", json::serialize(claims), key);
+  auto token = nologin_token();
   auto own = api().get(records_path("nologin", "dc49k6jgejn40h3"), token);
   ASSERT_EQ(own.status, 200) << own.body;
   EXPECT_EQ(str_at(own.json, "/email"), "test@example.com") << "the owner sees its own email";
@@ -366,19 +371,91 @@ TEST_F(PocketBaseFixture, RulesOnFixtureCollections) {
     EXPECT_EQ(api().get(records_path(c)).text(), kOnlySuperusers);
     EXPECT_EQ(api().post(records_path(c), "{}", kPbUserToken).text(), kOnlySuperusers);
   }
-  // demo3: expressions hide everything from non-superusers for now.
-  for (const std::string& tok : {std::string(), kPbUserToken, kPbClientToken}) {
+  const std::string denied = R"({"data":{},"message":"Failed to create record.","status":400})";
+  auto su = api().get(records_path("demo3"), kPbSuperuserToken);
+  ASSERT_EQ(int_at(su.json, "/totalItems"), 4);
+  // demo3: `@request.auth.id != "" && @request.auth.collectionName != "users"`.
+  // Guests and `users` records are refused...
+  for (const std::string& tok : {std::string(), kPbUserToken}) {
+    SCOPED_TRACE(tok.empty() ? "guest" : "users record");
     auto l = api().get(records_path("demo3"), tok);
     ASSERT_EQ(l.status, 200) << l.body;
     EXPECT_EQ(int_at(l.json, "/totalItems"), 0);
+    EXPECT_EQ(dump(at(l.json, "/items")), "[]");
     EXPECT_EQ(api().get(records_path("demo3", "1tmknxy2868d869"), tok).text(), kNotFound);
-    EXPECT_EQ(api().post(records_path("demo3"), R"({"title":"nope"})", tok).text(),
-              R"({"data":{},"message":"Failed to create record.","status":400})");
+    EXPECT_EQ(api().post(records_path("demo3"), R"({"title":"nope"})", tok).text(), denied);
+    EXPECT_EQ(
+        api().patch(records_path("demo3", "1tmknxy2868d869"), R"({"title":"nope"})", tok).text(),
+        kNotFound);
+    EXPECT_EQ(api().del(records_path("demo3", "1tmknxy2868d869"), tok).text(), kNotFound);
   }
-  auto su = api().get(records_path("demo3"), kPbSuperuserToken);
-  EXPECT_EQ(int_at(su.json, "/totalItems"), 4);
+  EXPECT_EQ(sqlite(db(), "SELECT count(*) FROM demo3 WHERE title='nope'"), "0");
+  EXPECT_EQ(sqlite(db(), "SELECT title FROM demo3 WHERE id='1tmknxy2868d869'"), "test1");
+  // ...while any other auth record (clients, nologin) passes.
+  for (const std::string& tok : {kPbClientToken, nologin_token()}) {
+    SCOPED_TRACE(tok == kPbClientToken ? "clients record" : "nologin record");
+    auto l = api().get(records_path("demo3"), tok);
+    ASSERT_EQ(l.status, 200) << l.body;
+    EXPECT_EQ(int_at(l.json, "/totalItems"), 4);
+    auto v = api().get(records_path("demo3", "1tmknxy2868d869"), tok);
+    ASSERT_EQ(v.status, 200) << v.body;
+    EXPECT_EQ(str_at(v.json, "/title"), "test1");
+    auto c = api().post(records_path("demo3"), R"({"title":"plinth-rule"})", tok);
+    ASSERT_EQ(c.status, 200) << c.body;
+    auto id = str_at(c.json, "/id");
+    auto u = api().patch(records_path("demo3", id), R"({"title":"plinth-rule2"})", tok);
+    EXPECT_EQ(str_at(u.json, "/title"), "plinth-rule2") << u.body;
+    EXPECT_EQ(api().del(records_path("demo3", id), tok).status, 204);
+  }
+  EXPECT_EQ(int_at(api().get(records_path("demo3"), kPbSuperuserToken).json, "/totalItems"), 4);
+
+  // demo4 creates/updates only for `users` records; lists and deletes are public.
+  auto d4 = api().get(records_path("demo4"));
+  ASSERT_EQ(d4.status, 200) << d4.body;
+  EXPECT_EQ(int_at(d4.json, "/totalItems"), 2);
+  const std::string d4_body =
+      R"({"title":"plinth-d4","rel_one_no_cascade_required":"1tmknxy2868d869",)"
+      R"("rel_many_no_cascade_required":["1tmknxy2868d869"]})";
+  EXPECT_EQ(api().post(records_path("demo4"), d4_body, kPbClientToken).text(), denied);
+  EXPECT_EQ(api().post(records_path("demo4"), d4_body).text(), denied);
+  EXPECT_EQ(sqlite(db(), "SELECT count(*) FROM demo4"), "2");
+  auto d4_new = api().post(records_path("demo4"), d4_body, kPbUserToken);
+  ASSERT_EQ(d4_new.status, 200) << d4_new.body;
+  auto d4_id = str_at(d4_new.json, "/id");
+  EXPECT_EQ(api().patch(records_path("demo4", d4_id), R"({"title":"x"})").text(), kNotFound);
+  EXPECT_EQ(api().del(records_path("demo4", d4_id)).status, 204);
+  EXPECT_EQ(sqlite(db(), "SELECT count(*) FROM demo4"), "2");
+
   // Collections are matched case-insensitively by name.
   EXPECT_EQ(api().get(records_path("DEMO2", "llvuca81nly1qls")).status, 200);
+}
+
+TEST_F(PocketBaseFixture, ViewRuleFiltersViewRows) {
+  // view1: `@request.auth.id != "" && bool = true`.
+  auto all = api().get(records_path("view1") + "?perPage=100", kPbSuperuserToken);
+  ASSERT_EQ(all.status, 200) << all.body;
+  std::vector<std::string> want;
+  for (const auto& it : at(all.json, "/items").as_array())
+    if (dump(at(it, "/bool")) == "true") want.push_back(str_at(it, "/id"));
+  std::sort(want.begin(), want.end());
+  ASSERT_FALSE(want.empty());
+  ASSERT_LT(want.size(), at(all.json, "/items").as_array().size()) << "some rows are filtered";
+  auto filtered =
+      api().get(records_path("view1") + "?perPage=100&filter=bool%3Dtrue", kPbSuperuserToken);
+  EXPECT_EQ(int_at(filtered.json, "/totalItems"), static_cast<std::int64_t>(want.size()));
+
+  auto l = api().get(records_path("view1") + "?perPage=100", kPbUserToken);
+  ASSERT_EQ(l.status, 200) << l.body;
+  std::vector<std::string> got;
+  for (const auto& it : at(l.json, "/items").as_array()) got.push_back(str_at(it, "/id"));
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(int_at(l.json, "/totalItems"), static_cast<std::int64_t>(want.size()));
+  for (const auto& it : at(all.json, "/items").as_array()) {
+    auto id = str_at(it, "/id");
+    bool visible = std::find(want.begin(), want.end(), id) != want.end();
+    EXPECT_EQ(api().get(records_path("view1", id), kPbUserToken).status, visible ? 200 : 404) << id;
+  }
 }
 
 TEST_F(PocketBaseFixture, ViewCollectionsAreReadOnly) {
@@ -401,7 +478,7 @@ TEST_F(PocketBaseFixture, ViewCollectionsAreReadOnly) {
       R"({"items":[{"collectionId":"zahsr9d2mix2fvk","collectionName":"numeric_id_view","email":"test@example.com","id":"1"},{"collectionId":"zahsr9d2mix2fvk","collectionName":"numeric_id_view","email":"test2@example.com","id":"2"}],"page":1,"perPage":30,"totalItems":2,"totalPages":1})");
   auto guarded = api().get(records_path("view1"));
   EXPECT_EQ(guarded.status, 200);
-  EXPECT_EQ(int_at(guarded.json, "/totalItems"), 0) << "an expression rule hides everything";
+  EXPECT_EQ(int_at(guarded.json, "/totalItems"), 0) << "a guest fails `@request.auth.id != \"\"`";
 
   const std::string unsupported =
       R"({"data":{},"message":"Unsupported collection type.","status":400})";

@@ -221,7 +221,9 @@ TEST_F(RecordsList, BadQueryParamsAre400WithTheirName) {
   } cases[] = {
       {"page=x", "Invalid \"page\" query parameter."},
       {"perPage=abc", "Invalid \"perPage\" query parameter."},
-      {"sort=nope", "invalid sort field \"nope\""},
+      {"sort=nope",
+       "Invalid filter or sort: invalid sort field \"nope\" - unknown field \"nope\" (at position "
+       "0)."},
       {"skipTotal=maybe", "Invalid \"skipTotal\" query parameter."},
   };
   for (const auto& c : cases) {
@@ -235,6 +237,106 @@ TEST_F(RecordsList, BadQueryParamsAre400WithTheirName) {
     }
     EXPECT_EQ(r.text(), std::string(R"({"data":{},"message":")") + message + R"(","status":400})");
   }
+}
+
+// Percent-encodes a filter for the query string.
+std::string enc(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+TEST_F(RecordsList, FilterOperators) {
+  // natural_[i] holds rank (i * 8) % 35, title "t<rank>" and grp 'x' + rank % 3.
+  std::vector<std::string> by_rank(kRecords);
+  for (int i = 0; i < kRecords; ++i)
+    by_rank[static_cast<std::size_t>((i * 8) % kRecords)] = natural_[static_cast<std::size_t>(i)];
+  auto ids_of = [&](std::vector<int> ranks) {
+    std::vector<std::string> out;
+    for (int r : ranks) out.push_back(by_rank[static_cast<std::size_t>(r)]);
+    return out;
+  };
+  struct Case {
+    const char* filter;
+    std::vector<int> ranks;  // in ascending rank order
+  } cases[] = {
+      {"rank = 7", {7}},
+      {"title = 't12'", {12}},
+      {"title != 't0' && rank < 3", {1, 2}},
+      {"title ~ 't3'", {3, 30, 31, 32, 33, 34}},
+      {"title !~ '1' && rank <= 5", {0, 2, 3, 4, 5}},
+      {"rank >= 33 || rank = 0", {0, 33, 34}},
+      {"grp = 'y' && rank > 25", {28, 31, 34}},
+      {"(rank = 1 || rank = 2) && grp = 'z'", {2}},
+      {"rank = 1 || rank = 2 && grp = 'z'", {1, 2}},
+      {"title = 'nothing'", {}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.filter);
+    auto r = list("perPage=100&sort=rank&filter=" + enc(c.filter));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(ids(r), ids_of(c.ranks));
+    EXPECT_EQ(int_at(r.json, "/totalItems"), static_cast<std::int64_t>(c.ranks.size()));
+  }
+  // The filter applies before paging.
+  auto page = list("perPage=2&page=2&sort=-rank&filter=" + enc("grp = 'x'"));
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(ranks(page), (std::vector<std::int64_t>{27, 24}));
+  EXPECT_EQ(int_at(page.json, "/totalItems"), 12);
+  EXPECT_EQ(int_at(page.json, "/totalPages"), 6);
+}
+
+TEST_F(RecordsList, InvalidFilterIs400) {
+  struct Case {
+    const char* filter;
+    const char* reason;
+  } cases[] = {
+      {"nope = 1", R"(unknown field \"nope\" (at position 0))"},
+      {"rank = ", "expected right operand (identifier, function, text or number) (at position 7)"},
+      {"rank == 1", R"(invalid sign operator \"==\" (at position 5))"},
+      {"(rank = 1", "missing closing ')' (at position 0)"},
+      {"rank = 'x' &&", "incomplete filter expression (at position 13)"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.filter);
+    auto r = list("filter=" + enc(c.filter));
+    EXPECT_EQ(r.text(), std::string(R"({"data":{},"message":"Invalid filter or sort: )") +
+                            c.reason + R"(.","status":400})");
+  }
+}
+
+TEST_F(RecordsList, RequestAndCollectionFiltersAreSuperuserOnly) {
+  struct Case {
+    const char* filter;
+    const char* message;
+  } cases[] = {
+      {"@request.auth.id = ''", "Only superusers can filter by @request."},
+      {"rank > 1 && @request.query.x = ''", "Only superusers can filter by @request."},
+      {"@collection.items.rank > 1", "Only superusers can filter by @collection."},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.filter);
+    auto r = list("filter=" + enc(c.filter));
+    EXPECT_EQ(r.text(),
+              std::string(R"({"data":{},"message":")") + c.message + R"(","status":403})");
+  }
+  auto sorted = list("sort=" + enc("@request.auth.id"));
+  EXPECT_EQ(sorted.status, 403) << sorted.body;
+  // A superuser may use them.
+  auto su = server_->api().get(
+      records_path("items") + "?perPage=1&filter=" + enc("@request.auth.id != '' && rank < 5"),
+      server_->token());
+  ASSERT_EQ(su.status, 200) << su.body;
+  EXPECT_EQ(int_at(su.json, "/totalItems"), 5);
 }
 
 }  // namespace

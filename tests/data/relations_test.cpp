@@ -171,6 +171,49 @@ TEST_F(Relations, ModifiersOnRelations) {
   EXPECT_EQ(dump(at(r.json, "/editors")), dump(json::array{c, a}));
 }
 
+TEST_F(Relations, FilterByRelationPath) {
+  auto ann = author("fp-ann"), bob = author("fp-bob"), cy = author("fp-cy");
+  auto id_of = [](const json::value& v) { return str_at(v, "/id"); };
+  auto b1 = id_of(book({{"title", "fp-1"}, {"author", ann}, {"coauthors", json::array{bob, cy}}}));
+  auto b2 = id_of(book({{"title", "fp-2"}, {"author", bob}, {"coauthors", json::array{ann}}}));
+  auto b3 = id_of(book({{"title", "fp-3"}, {"author", ann}}));
+  auto query = [](std::string_view coll, std::string_view filter) {
+    std::string q = records_path(coll) + "?perPage=100&filter=";
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (unsigned char c : filter) {
+      if (std::isalnum(c)) {
+        q.push_back(static_cast<char>(c));
+      } else {
+        q += '%';
+        q += kHex[c >> 4];
+        q += kHex[c & 15];
+      }
+    }
+    auto r = api().get(q);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    if (at(r.json, "/items").is_array())
+      for (const auto& it : at(r.json, "/items").as_array()) out.push_back(str_at(it, "/id"));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto Ids = [](std::vector<std::string> v) {  // compared as sets
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(query("books", "author.name = 'fp-ann'"), Ids({b1, b3}));
+  EXPECT_EQ(query("books", "author.name = 'fp-bob' || author.name = 'fp-cy'"), Ids({b2}));
+  EXPECT_EQ(query("books", "author.name ~ 'fp-' && title != 'fp-1'"), Ids({b2, b3}));
+  // Multi-relation paths: `?=` is "any value", a plain operator "every value".
+  EXPECT_EQ(query("books", "coauthors.name ?= 'fp-cy'"), Ids({b1}));
+  EXPECT_EQ(query("books", "coauthors.name ?= 'fp-ann' && author.name = 'fp-bob'"), Ids({b2}));
+  EXPECT_EQ(query("books", "title ~ 'fp-' && coauthors.name = 'fp-ann'"), Ids({b2}));
+  // A back-relation from the referenced side.
+  EXPECT_EQ(query("authors", "books_via_author.title ?= 'fp-3'"), Ids({ann}));
+  EXPECT_EQ(query("authors", "name ~ 'fp-' && books_via_coauthors.title ?= 'fp-1'"),
+            Ids({bob, cy}));
+}
+
 TEST_F(Relations, CascadeDeleteRemovesReferencingRecords) {
   auto a = author();
   auto bk = book({{"title", "cascade"}, {"author", a}});

@@ -1,6 +1,8 @@
-// API rules before the rule language exists: null = superusers only (403),
-// "" = public, an expression admits only superusers (list empty, view/update/
-// delete 404, create 400). Hidden fields and auth-record output.
+// API rules: null = superusers only (403), "" = public, and an expression is
+// PocketBase's filter language: list rules are ANDed into the query, view/
+// update/delete rules must match the record (else 404), create rules must match
+// the would-be record (else 400, nothing written). Hidden fields and auth-record
+// output.
 
 #include "data_support.hpp"
 
@@ -12,6 +14,8 @@ const std::string kCreateDenied =
 
 constexpr std::string_view kUserEmail = "user1@example.com";
 constexpr std::string_view kUserPassword = "user-pass-123";
+constexpr std::string_view kUser2Email = "user2@example.com";
+constexpr std::string_view kUser2Password = "user2-pass-123";
 
 class Rules : public ::testing::Test {
  protected:
@@ -30,11 +34,29 @@ class Rules : public ::testing::Test {
     create_collection(api, tok, R"json({"name":"secrets","listRule":"","viewRule":"",
       "createRule":"","updateRule":"","deleteRule":"","fields":[{"name":"note","type":"text"},
       {"name":"hidden","type":"text","hidden":true}]})json");
-    // A regular auth record through the public createRule of `users`.
+    // Owner-only records: every rule compares the relation to the caller.
+    auto users = api.get("/api/collections/users", tok);
+    json::object owned{{"name", "owned"},
+                       {"listRule", "owner = @request.auth.id"},
+                       {"viewRule", "owner = @request.auth.id"},
+                       {"createRule", "@request.auth.id != '' && owner = @request.auth.id"},
+                       {"updateRule", "owner = @request.auth.id"},
+                       {"deleteRule", "owner = @request.auth.id"}};
+    owned["fields"] = json::array{json::object{{"name", "note"}, {"type", "text"}},
+                                  json::object{{"name", "owner"},
+                                               {"type", "relation"},
+                                               {"collectionId", str_at(users.json, "/id")},
+                                               {"maxSelect", 1}}};
+    create_collection(api, tok, json::serialize(owned));
+    // Regular auth records through the public createRule of `users`.
     json::object u{
         {"email", kUserEmail}, {"password", kUserPassword}, {"passwordConfirm", kUserPassword}};
     user_id_ = str_at(create_record(api, "users", json::serialize(u)), "/id");
     user_token_ = login(api, "users", kUserEmail, kUserPassword);
+    json::object u2{
+        {"email", kUser2Email}, {"password", kUser2Password}, {"passwordConfirm", kUser2Password}};
+    user2_id_ = str_at(create_record(api, "users", json::serialize(u2)), "/id");
+    user2_token_ = login(api, "users", kUser2Email, kUser2Password);
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -47,12 +69,31 @@ class Rules : public ::testing::Test {
     json::object o{{"note", note}};
     return str_at(create_record(api(), coll, json::serialize(o), su()), "/id");
   }
+  static std::string seed_owned(std::string_view owner, std::string_view note) {
+    json::object o{{"note", note}, {"owner", owner}};
+    return str_at(create_record(api(), "owned", json::serialize(o), su()), "/id");
+  }
+  // The ids of a list reply, sorted.
+  static std::vector<std::string> sorted_ids(const Reply& r) {
+    std::vector<std::string> out;
+    if (at(r.json, "/items").is_array())
+      for (const auto& it : at(r.json, "/items").as_array()) out.push_back(str_at(it, "/id"));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  static std::int64_t su_count(std::string_view coll, std::string_view filter = {}) {
+    std::string q = records_path(coll) + "?perPage=1";
+    if (!filter.empty()) q += "&filter=" + std::string(filter);
+    auto r = api().get(q, su());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return int_at(r.json, "/totalItems");
+  }
 
   static SeededServer* server_;
-  static std::string user_id_, user_token_;
+  static std::string user_id_, user_token_, user2_id_, user2_token_;
 };
 SeededServer* Rules::server_ = nullptr;
-std::string Rules::user_id_, Rules::user_token_;
+std::string Rules::user_id_, Rules::user_token_, Rules::user2_id_, Rules::user2_token_;
 
 enum class Expect { allowed, forbidden, hidden };
 
@@ -62,10 +103,15 @@ TEST_F(Rules, AccessMatrix) {
     const char* caller;  // guest | user | superuser
     Expect expect;
   } cases[] = {
-      {"locked", "guest", Expect::forbidden},    {"locked", "user", Expect::forbidden},
-      {"locked", "superuser", Expect::allowed},  {"open", "guest", Expect::allowed},
-      {"open", "user", Expect::allowed},         {"open", "superuser", Expect::allowed},
-      {"guarded", "guest", Expect::hidden},      {"guarded", "user", Expect::hidden},
+      {"locked", "guest", Expect::forbidden},
+      {"locked", "user", Expect::forbidden},
+      {"locked", "superuser", Expect::allowed},
+      {"open", "guest", Expect::allowed},
+      {"open", "user", Expect::allowed},
+      {"open", "superuser", Expect::allowed},
+      // `@request.auth.id != ''`: any authenticated record passes, guests do not.
+      {"guarded", "guest", Expect::hidden},
+      {"guarded", "user", Expect::allowed},
       {"guarded", "superuser", Expect::allowed},
   };
   for (const auto& c : cases) {
@@ -118,13 +164,86 @@ TEST_F(Rules, AccessMatrix) {
 }
 
 TEST_F(Rules, DeniedCreateWritesNothing) {
-  auto before = api().get(records_path("guarded"), su());
-  auto r = api().post(records_path("guarded"), R"({"note":"sneaky"})", user_token_);
-  EXPECT_EQ(r.status, 400);
-  auto after = api().get(records_path("guarded"), su());
-  EXPECT_EQ(int_at(after.json, "/totalItems"), int_at(before.json, "/totalItems"));
+  // A guest fails `@request.auth.id != ''`: 400, and no row appears.
+  auto before = su_count("guarded");
+  auto r = api().post(records_path("guarded"), R"({"note":"sneaky"})");
+  EXPECT_EQ(r.text(), kCreateDenied);
+  EXPECT_EQ(su_count("guarded"), before);
+  EXPECT_EQ(su_count("guarded", "note%3D%27sneaky%27"), 0);
+
+  // The create rule is checked against the would-be record: a user cannot
+  // create a record owned by someone else...
+  auto owned_before = su_count("owned");
+  json::object other{{"note", "sneaky-owned"}, {"owner", user2_id_}};
+  auto o = api().post(records_path("owned"), json::serialize(other), user_token_);
+  EXPECT_EQ(o.text(), kCreateDenied);
+  EXPECT_EQ(su_count("owned"), owned_before);
+  EXPECT_EQ(su_count("owned", "note%3D%27sneaky-owned%27"), 0);
+  // ...nor an unowned one, and a guest cannot create one at all...
+  auto unowned = api().post(records_path("owned"), R"({"note":"sneaky-owned"})", user_token_);
+  EXPECT_EQ(unowned.text(), kCreateDenied);
+  json::object guest_body{{"note", "sneaky-owned"}, {"owner", user_id_}};
+  EXPECT_EQ(api().post(records_path("owned"), json::serialize(guest_body)).text(), kCreateDenied);
+  EXPECT_EQ(su_count("owned"), owned_before);
+  // ...but may create its own.
+  json::object mine{{"note", "mine"}, {"owner", user_id_}};
+  auto ok = api().post(records_path("owned"), json::serialize(mine), user_token_);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(str_at(ok.json, "/owner"), user_id_);
+  EXPECT_EQ(su_count("owned"), owned_before + 1);
+  EXPECT_EQ(api().del(records_path("owned", str_at(ok.json, "/id")), user_token_).status, 204);
+
+  // A null rule stays superuser-only.
   auto l = api().post(records_path("locked"), R"({"note":"sneaky"})");
-  EXPECT_EQ(l.status, 403);
+  EXPECT_EQ(l.text(), kOnlySuperusers);
+}
+
+TEST_F(Rules, OwnerOnlyRecords) {
+  auto a1 = seed_owned(user_id_, "oa"), a2 = seed_owned(user_id_, "ob");
+  auto b1 = seed_owned(user2_id_, "ob");
+  std::vector<std::string> mine{a1, a2}, theirs{b1};
+  std::sort(mine.begin(), mine.end());
+  const std::string scope = "?perPage=100&filter=note%3D%27oa%27%7C%7Cnote%3D%27ob%27";
+
+  // Each user lists only its own records; a guest sees none.
+  auto l1 = api().get(records_path("owned") + scope, user_token_);
+  ASSERT_EQ(l1.status, 200) << l1.body;
+  EXPECT_EQ(sorted_ids(l1), mine);
+  EXPECT_EQ(int_at(l1.json, "/totalItems"), 2);
+  EXPECT_EQ(sorted_ids(api().get(records_path("owned") + scope, user2_token_)), theirs);
+  auto guest = api().get(records_path("owned") + scope);
+  ASSERT_EQ(guest.status, 200) << guest.body;
+  EXPECT_EQ(int_at(guest.json, "/totalItems"), 0);
+  EXPECT_EQ(su_count("owned", "note%3D%27oa%27%7C%7Cnote%3D%27ob%27"), 3);
+
+  // A client filter narrows the list rule; an `||` in it cannot widen it.
+  auto ob = api().get(records_path("owned") + "?filter=note%3D%27ob%27", user_token_);
+  EXPECT_EQ(sorted_ids(ob), std::vector<std::string>{a2});
+  auto wide = api().get(records_path("owned") + "?filter=note%3D%27ob%27%7C%7Cnote!%3D%27ob%27",
+                        user_token_);
+  for (const auto& id : sorted_ids(wide)) EXPECT_NE(id, b1) << wide.body;
+  EXPECT_EQ(int_at(wide.json, "/totalItems"),
+            int_at(api().get(records_path("owned"), user_token_).json, "/totalItems"));
+
+  // View/update/delete of another user's record: 404, nothing changed.
+  EXPECT_EQ(api().get(records_path("owned", a1), user_token_).status, 200);
+  EXPECT_EQ(api().get(records_path("owned", b1), user_token_).text(), kNotFound);
+  EXPECT_EQ(api().get(records_path("owned", a1)).text(), kNotFound);
+  EXPECT_EQ(api().patch(records_path("owned", b1), R"({"note":"hacked"})", user_token_).text(),
+            kNotFound);
+  EXPECT_EQ(api().del(records_path("owned", b1), user_token_).text(), kNotFound);
+  auto still = api().get(records_path("owned", b1), su());
+  ASSERT_EQ(still.status, 200) << still.body;
+  EXPECT_EQ(str_at(still.json, "/note"), "ob");
+  EXPECT_EQ(api().get(records_path("owned", b1), user2_token_).status, 200);
+
+  // The owner may update and delete its own.
+  auto upd = api().patch(records_path("owned", a1), R"({"note":"oa2"})", user_token_);
+  ASSERT_EQ(upd.status, 200) << upd.body;
+  EXPECT_EQ(str_at(upd.json, "/note"), "oa2");
+  EXPECT_EQ(api().del(records_path("owned", a2), user_token_).status, 204);
+  EXPECT_EQ(api().get(records_path("owned", a2), su()).status, 404);
+  EXPECT_EQ(api().del(records_path("owned", b1), user2_token_).status, 204);
 }
 
 TEST_F(Rules, HiddenFieldsOnlyForSuperusers) {
@@ -144,6 +263,14 @@ TEST_F(Rules, HiddenFieldsOnlyForSuperusers) {
     auto f = api().get(records_path("secrets", id) + "?fields=id,hidden", tok);
     EXPECT_EQ(keys_of(f.json), std::vector<std::string>{"id"});
   }
+
+  // Only superusers may filter by a hidden field.
+  auto hf = api().get(records_path("secrets") + "?filter=hidden%3D%27s3cr3t%27", user_token_);
+  EXPECT_EQ(hf.status, 400) << hf.body;
+  EXPECT_EQ(dump(at(hf.json, "/data")), "{}");
+  auto sf = api().get(records_path("secrets") + "?filter=hidden%3D%27s3cr3t%27", su());
+  ASSERT_EQ(sf.status, 200) << sf.body;
+  EXPECT_EQ(sorted_ids(sf), std::vector<std::string>{id});
 
   // Non-superusers cannot write a hidden field: it is silently ignored.
   auto guest_create = api().post(records_path("secrets"), R"({"note":"g","hidden":"x"})");
@@ -195,9 +322,36 @@ TEST_F(Rules, AuthRecordsNeverExposePasswordOrTokenKey) {
     EXPECT_FALSE(has_key(it, "password"));
     EXPECT_FALSE(has_key(it, "tokenKey"));
   }
-  // `users` list/view rules are expressions: non-superusers see nothing yet.
-  EXPECT_EQ(api().get(records_path("users", vid)).status, 404);
-  EXPECT_EQ(api().get(records_path("users", user_id_), user_token_).status, 404);
+  // `users` rules are `id = @request.auth.id`: a guest sees no one...
+  EXPECT_EQ(api().get(records_path("users", vid)).text(), kNotFound);
+  auto gl = api().get(records_path("users"));
+  ASSERT_EQ(gl.status, 200) << gl.body;
+  EXPECT_EQ(int_at(gl.json, "/totalItems"), 0);
+  // ...and a user only itself, with its own (hidden) email.
+  auto self = api().get(records_path("users", user_id_), user_token_);
+  ASSERT_EQ(self.status, 200) << self.body;
+  EXPECT_EQ(str_at(self.json, "/email"), kUserEmail) << "the owner sees its own email";
+  for (const char* k : {"password", "tokenKey"}) EXPECT_FALSE(has_key(self.json, k)) << k;
+  auto ul = api().get(records_path("users") + "?perPage=100", user_token_);
+  ASSERT_EQ(ul.status, 200) << ul.body;
+  EXPECT_EQ(sorted_ids(ul), std::vector<std::string>{user_id_});
+  EXPECT_EQ(int_at(ul.json, "/totalItems"), 1);
+  EXPECT_EQ(api().get(records_path("users", vid), user_token_).text(), kNotFound);
+  EXPECT_EQ(api().get(records_path("users", hid), user_token_).text(), kNotFound);
+  // Updates and deletes follow the same rule.
+  EXPECT_EQ(api().patch(records_path("users", hid), R"({"name":"hacked"})", user_token_).text(),
+            kNotFound);
+  EXPECT_EQ(api().del(records_path("users", vid), user_token_).text(), kNotFound);
+  EXPECT_EQ(str_at(api().get(records_path("users", hid), su()).json, "/name"), "");
+  EXPECT_EQ(api().get(records_path("users", vid), su()).status, 200);
+  auto renamed = api().patch(records_path("users", user_id_), R"({"name":"Me"})", user_token_);
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(str_at(renamed.json, "/name"), "Me");
+  for (const char* k : {"password", "tokenKey"}) EXPECT_FALSE(has_key(renamed.json, k)) << k;
+  // The private user may delete itself.
+  auto ptoken = login(api(), "users", "private@example.com", "private-pass-1");
+  EXPECT_EQ(api().del(records_path("users", hid), ptoken).status, 204);
+  EXPECT_EQ(api().get(records_path("users", hid), su()).status, 404);
 }
 
 TEST_F(Rules, AuthRecordCreateValidation) {

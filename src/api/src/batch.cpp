@@ -85,6 +85,7 @@ void register_batch_routes(http::Router& router, Services& s) {
         if (!item_errors.empty()) throw invalid(std::move(item_errors));
 
         auto auth = request_auth(s, req);
+        auto outer_meta = request_meta(req);
         static const std::regex kRecords(
             R"(^/api/collections/([^/?]+)/records(?:/([^/?]+))?(?:\?.*)?$)");
         json::array results;
@@ -108,22 +109,25 @@ void register_batch_routes(http::Router& router, Services& s) {
                 if (auto* b = item.if_contains("body"); b && b->is_object())
                   sub_body = b->get_object();
                 std::string id = with_id ? util::url_decode(m[2].str(), false) : std::string();
+                RequestMeta meta = outer_meta;
+                meta.method = method;
                 if (method == "POST" && !with_id) {
-                  results.push_back(json::object{{"body", create_record(tx, *c, auth, sub_body)},
-                                                 {"status", 200}});
+                  results.push_back(json::object{
+                      {"body", create_record(s, tx, *c, auth, meta, sub_body)}, {"status", 200}});
                 } else if (method == "PUT" && !with_id) {
                   auto* bid = sub_body.if_contains("id");
                   std::string upsert_id =
                       bid && bid->is_string() ? std::string(bid->get_string()) : std::string();
                   bool exists = !upsert_id.empty() && tx.get_record(*c, upsert_id);
-                  auto out = exists ? update_record(tx, *c, auth, upsert_id, sub_body)
-                                    : create_record(tx, *c, auth, sub_body);
+                  auto out = exists ? update_record(s, tx, *c, auth, meta, upsert_id, sub_body)
+                                    : create_record(s, tx, *c, auth, meta, sub_body);
                   results.push_back(json::object{{"body", std::move(out)}, {"status", 200}});
                 } else if (method == "PATCH" && with_id) {
-                  results.push_back(json::object{
-                      {"body", update_record(tx, *c, auth, id, sub_body)}, {"status", 200}});
+                  results.push_back(
+                      json::object{{"body", update_record(s, tx, *c, auth, meta, id, sub_body)},
+                                   {"status", 200}});
                 } else if (method == "DELETE" && with_id) {
-                  delete_record(tx, s.store, *c, auth, id);
+                  delete_record(s, tx, *c, auth, meta, id);
                   results.push_back(json::object{{"body", nullptr}, {"status", 204}});
                 } else {
                   throw http::ApiError(400);

@@ -336,11 +336,21 @@ void register_collection_routes(http::Router& router, Services& s) {
       "/api/collections",
       [&s](http::Request& req) {
         require_superuser(s, req);
-        if (auto f = req.query_param("filter"); f && !f->empty()) {
-          throw http::ApiError(400, "Filtering is not supported yet.");
-        }
         auto cat = s.store.catalog();
         std::vector<std::shared_ptr<const core::Collection>> all = cat->all();
+        if (auto f = req.query_param("filter"); f && !f->empty()) {
+          query::RequestInfo ri;
+          auto compiled =
+              query::compile(*f, *cat, store::collections_table(), ri, {.allow_hidden = true});
+          if (auto* e = std::get_if<query::Error>(&compiled)) {
+            throw http::ApiError(400, "Invalid filter: " + e->message + " (at position " +
+                                          std::to_string(e->position) + ").");
+          }
+          auto ids = guard_store(
+              "", [&] { return s.store.filter_collections(std::get<query::Compiled>(compiled)); });
+          std::set<std::string> keep(ids.begin(), ids.end());
+          std::erase_if(all, [&](const auto& c) { return !keep.count(c->id); });
+        }
         // sort=name,-created ...: the collection's own scalar keys.
         if (auto sort = req.query_param("sort"); sort && !sort->empty()) {
           std::vector<std::pair<std::string, bool>> terms;

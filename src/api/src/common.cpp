@@ -141,6 +141,57 @@ json::object parse_body(const http::Request& req) {
   return std::move(v->get_object());
 }
 
+RequestMeta request_meta(const http::Request& req) {
+  RequestMeta m;
+  m.method = req.method;
+  for (auto part : util::split(req.query, '&')) {
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    auto key = util::url_decode(part.substr(0, eq));
+    if (!m.query.count(key))
+      m.query[key] =
+          eq == std::string_view::npos ? std::string() : util::url_decode(part.substr(eq + 1));
+  }
+  for (const auto& f : req.headers.fields()) {
+    std::string name = util::to_lower(f.name);
+    for (auto& ch : name) {
+      if (ch == '-') ch = '_';
+    }
+    if (!m.headers.count(name)) m.headers[name] = f.value;
+  }
+  return m;
+}
+
+query::RequestInfo request_info(const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                                const json::object* body) {
+  query::RequestInfo ri;
+  if (auth) {
+    ri.auth_collection = auth->collection.get();
+    ri.auth_record = &auth->record;
+  }
+  if (body) ri.body = *body;
+  ri.query = meta.query;
+  ri.headers = meta.headers;
+  ri.method = meta.method;
+  return ri;
+}
+
+std::optional<query::Compiled> compile_rule(Services& s, const core::Collection& c,
+                                            const std::string& rule, const query::RequestInfo& ri) {
+  auto catalog = s.store.catalog();
+  query::Compiler compiler(*catalog, c, ri, {});
+  std::optional<query::Error> err = compiler.add_rule(rule);
+  if (!err) {
+    auto out = compiler.finish();
+    if (auto* ok = std::get_if<query::Compiled>(&out)) return std::move(*ok);
+    err = std::get<query::Error>(out);
+  }
+  s.logger.write(observe::LogLine(observe::Level::warn, "API rule does not compile; access denied")
+                     .str("collection", c.name)
+                     .str("error", err->message));
+  return std::nullopt;
+}
+
 std::optional<AuthContext> request_auth(Services& s, const http::Request& req) {
   auto h = req.headers.get("Authorization");
   if (h.empty()) return std::nullopt;

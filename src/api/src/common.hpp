@@ -2,6 +2,7 @@
 // Helpers shared by the data handlers (not a public header).
 
 #include <boost/json/object.hpp>
+#include <map>
 #include <string>
 
 #include "plinth/api/data.hpp"
@@ -44,14 +45,29 @@ auto guard_store(std::string_view failure_message, F&& fn) -> decltype(fn()) {
 
 std::optional<AuthContext> request_auth(Services& s, const http::Request& req);
 
+// What @request.* sees besides auth and body.
+struct RequestMeta {
+  std::map<std::string, std::string> query, headers;
+  std::string method = "GET";
+};
+RequestMeta request_meta(const http::Request& req);
+query::RequestInfo request_info(const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                                const json::object* body);
+// Compiles an API rule (non-empty expression) for collection `c`. A rule that
+// does not compile denies access (it is logged): the safe failure.
+std::optional<query::Compiled> compile_rule(Services& s, const core::Collection& c,
+                                            const std::string& rule, const query::RequestInfo& ri);
+
 // Record writes shared by the single-record endpoints and /api/batch. They
 // check access rules and validate; they throw ApiError with PocketBase's envelope.
-json::object create_record(store::Tx& ops, const core::Collection& c,
-                           const std::optional<AuthContext>& auth, const json::object& body);
-json::object update_record(store::Tx& ops, const core::Collection& c,
-                           const std::optional<AuthContext>& auth, std::string_view id,
+json::object create_record(Services& s, store::Tx& ops, const core::Collection& c,
+                           const std::optional<AuthContext>& auth, const RequestMeta& meta,
                            const json::object& body);
-void delete_record(store::Tx& ops, store::Store& store, const core::Collection& c,
-                   const std::optional<AuthContext>& auth, std::string_view id);
+json::object update_record(Services& s, store::Tx& ops, const core::Collection& c,
+                           const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                           std::string_view id, const json::object& body);
+void delete_record(Services& s, store::Tx& ops, const core::Collection& c,
+                   const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                   std::string_view id);
 
 }  // namespace plinth::api::detail

@@ -67,26 +67,6 @@ bool bool_param(const http::Request& req, std::string_view name) {
   throw http::ApiError(400, "Invalid \"" + std::string(name) + "\" query parameter.");
 }
 
-std::vector<store::SortTerm> parse_sort(const http::Request& req) {
-  std::vector<store::SortTerm> out;
-  auto v = req.query_param("sort");
-  if (!v || v->empty()) return out;
-  for (auto part : util::split(*v, ',')) {
-    auto t = util::trim(part);
-    if (t.empty()) continue;
-    store::SortTerm term;
-    if (t.front() == '-' || t.front() == '+') {
-      term.desc = t.front() == '-';
-      t.remove_prefix(1);
-    }
-    if (t.size() > 255) throw http::ApiError(400, "Invalid sort expression.");
-    term.field = std::string(t);
-    out.push_back(std::move(term));
-    if (out.size() > 8) throw http::ApiError(400, "Too many sort expressions (at most 8).");
-  }
-  return out;
-}
-
 // Splits on commas outside parentheses ("a,b:excerpt(10,true)" -> 2 parts).
 std::vector<std::string> split_fields(std::string_view s) {
   std::vector<std::string> out;
@@ -221,6 +201,11 @@ class StoreAsTx final : public store::Tx {
   bool delete_record(const core::Collection& c, std::string_view id) override {
     return s_.delete_record(c, id);
   }
+  bool matches(const core::Collection& c, std::string_view id,
+               const query::Compiled& rule) override {
+    return s_.record_matches(c, id, rule);
+  }
+  void atomically(const std::function<void(store::Tx&)>& fn) override { s_.transaction(fn); }
 
  private:
   store::Store& s_;
@@ -245,17 +230,44 @@ void register_record_routes(http::Router& router, Services& s) {
         if (q.per_page <= 0) q.per_page = 30;
         if (q.per_page > 1000) q.per_page = 1000;
         q.skip_total = bool_param(req, "skipTotal");
-        q.sort = parse_sort(req);
-        if (auto f = req.query_param("filter"); f && !f->empty()) {
-          throw http::ApiError(400, "Filtering is not supported yet.");
+        bool superuser = auth && auth->superuser();
+        auto filter = req.query_param("filter").value_or("");
+        auto sort = req.query_param("sort").value_or("");
+        if (!superuser) {
+          for (const auto* text : {&filter, &sort}) {
+            if (text->find("@collection.") != std::string::npos)
+              throw http::ApiError(403, "Only superusers can filter by @collection.");
+            if (text->find("@request.") != std::string::npos)
+              throw http::ApiError(403, "Only superusers can filter by @request.");
+          }
         }
-        store::ListResult r;
-        if (access == Access::allowed) {
-          r = guard_store("Something went wrong while processing your request.",
-                          [&] { return s.store.list_records(*c, q); });
-        } else {
-          r.total_items = q.skip_total ? -1 : 0;
+        auto meta = request_meta(req);
+        auto ri = request_info(auth, meta, nullptr);
+        auto catalog = s.store.catalog();
+        query::Compiler compiler(*catalog, *c, ri, {.allow_hidden = superuser});
+        auto fail = [](const query::Error& e) {
+          return http::ApiError(400, "Invalid filter or sort: " + e.message + " (at position " +
+                                         std::to_string(e.position) + ").");
+        };
+        if (access == Access::hidden) {
+          if (auto e = compiler.add_rule(*c->list_rule)) {
+            s.logger.write(observe::LogLine(observe::Level::warn, "list rule does not compile")
+                               .str("collection", c->name)
+                               .str("error", e->message));
+            throw http::ApiError(403, "Only superusers can perform this action.");
+          }
         }
+        if (!filter.empty()) {
+          if (auto e = compiler.add_filter(filter)) throw fail(*e);
+        }
+        if (!sort.empty()) {
+          if (auto e = compiler.add_sort(sort)) throw fail(*e);
+        }
+        auto compiled = compiler.finish();
+        if (auto* e = std::get_if<query::Error>(&compiled)) throw fail(*e);
+        q.compiled = std::move(std::get<query::Compiled>(compiled));
+        auto r = guard_store("Something went wrong while processing your request.",
+                             [&] { return s.store.list_records(*c, q); });
         auto fields = req.query_param("fields");
         json::array items;
         for (const auto& rec : r.items) {
@@ -280,7 +292,13 @@ void register_record_routes(http::Router& router, Services& s) {
         auto access = check_access(*c, Action::view, auth);
         if (access == Access::forbidden)
           throw http::ApiError(403, "Only superusers can perform this action.");
-        if (access == Access::hidden) throw http::ApiError(404);
+        if (access == Access::hidden) {
+          auto rule =
+              compile_rule(s, *c, *c->view_rule, request_info(auth, request_meta(req), nullptr));
+          if (!rule ||
+              !guard_store("", [&] { return s.store.record_matches(*c, req.param("id"), *rule); }))
+            throw http::ApiError(404);
+        }
         auto rec = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
         if (!rec) throw http::ApiError(404);
         return json_response(
@@ -296,7 +314,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto auth = request_auth(s, req);
         auto body = parse_body(req);
         StoreAsTx ops(s.store);
-        auto out = create_record(ops, *c, auth, body);
+        auto out = create_record(s, ops, *c, auth, request_meta(req), body);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
       blocking);
@@ -308,7 +326,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto auth = request_auth(s, req);
         auto body = parse_body(req);
         StoreAsTx ops(s.store);
-        auto out = update_record(ops, *c, auth, req.param("id"), body);
+        auto out = update_record(s, ops, *c, auth, request_meta(req), req.param("id"), body);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
       blocking);
@@ -319,7 +337,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
         StoreAsTx ops(s.store);
-        delete_record(ops, s.store, *c, auth, req.param("id"));
+        delete_record(s, ops, *c, auth, request_meta(req), req.param("id"));
         http::Response res;
         res.status = 204;
         return res;
@@ -327,13 +345,13 @@ void register_record_routes(http::Router& router, Services& s) {
       blocking);
 }
 
-json::object create_record(store::Tx& ops, const core::Collection& c,
-                           const std::optional<AuthContext>& auth, const json::object& body) {
+json::object create_record(Services& s, store::Tx& ops, const core::Collection& c,
+                           const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                           const json::object& body) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
   auto access = check_access(c, Action::create, auth);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
-  if (access == Access::hidden) throw http::ApiError(400, "Failed to create record.");
   auto rec = core::apply_body(c, nullptr, body,
                               {.is_create = true, .superuser = auth && auth->superuser()});
   auto errors = core::validate_record(c, rec, true);
@@ -341,23 +359,39 @@ json::object create_record(store::Tx& ops, const core::Collection& c,
     throw http::ApiError(400, "Failed to create record.",
                          core::to_json(core::field_errors_json(errors)));
   }
+  std::optional<query::Compiled> rule;
+  if (access == Access::hidden) {
+    // The rule sees the would-be record: it is inserted, checked, and rolled
+    // back in the same transaction when it does not match.
+    auto ri = request_info(auth, meta, &body);
+    rule = compile_rule(s, c, *c.create_rule, ri);
+    if (!rule) throw http::ApiError(400, "Failed to create record.");
+  }
   for (const auto& [field, plain] : rec.new_passwords)
     rec.values[field] = auth::hash_password(plain);
+  std::string id(rec.values.at("id").as_string());
   guard_store("Failed to create record.", [&] {
-    ops.insert_record(c, rec.values);
+    ops.atomically([&](store::Tx& tx) {
+      tx.insert_record(c, rec.values);
+      if (rule && !tx.matches(c, id, *rule)) throw http::ApiError(400, "Failed to create record.");
+    });
     return 0;
   });
   return core::record_to_api(c, rec.values, view_options(auth, c, rec.values));
 }
 
-json::object update_record(store::Tx& ops, const core::Collection& c,
-                           const std::optional<AuthContext>& auth, std::string_view id,
-                           const json::object& body) {
+json::object update_record(Services& s, store::Tx& ops, const core::Collection& c,
+                           const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                           std::string_view id, const json::object& body) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
   auto access = check_access(c, Action::update, auth);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
-  if (access == Access::hidden) throw http::ApiError(404);
+  if (access == Access::hidden) {
+    auto rule = compile_rule(s, c, *c.update_rule, request_info(auth, meta, &body));
+    if (!rule || !guard_store("", [&] { return ops.matches(c, id, *rule); }))
+      throw http::ApiError(404);
+  }
   auto existing = guard_store("", [&] { return ops.get_record(c, id); });
   if (!existing) throw http::ApiError(404);
   if (auto* bid = body.if_contains("id"); bid && !(bid->is_string() && bid->get_string() == id)) {
@@ -384,15 +418,20 @@ json::object update_record(store::Tx& ops, const core::Collection& c,
   return core::record_to_api(c, rec.values, view_options(auth, c, rec.values));
 }
 
-void delete_record(store::Tx& ops, store::Store& store, const core::Collection& c,
-                   const std::optional<AuthContext>& auth, std::string_view id) {
+void delete_record(Services& s, store::Tx& ops, const core::Collection& c,
+                   const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                   std::string_view id) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
   auto access = check_access(c, Action::del, auth);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
-  if (access == Access::hidden) throw http::ApiError(404);
+  if (access == Access::hidden) {
+    auto rule = compile_rule(s, c, *c.delete_rule, request_info(auth, meta, nullptr));
+    if (!rule || !guard_store("", [&] { return ops.matches(c, id, *rule); }))
+      throw http::ApiError(404);
+  }
   if (c.name == "_superusers") {
-    auto all = guard_store("", [&] { return store.list_records(c, {.page = 1, .per_page = 2}); });
+    auto all = guard_store("", [&] { return s.store.list_records(c, {.page = 1, .per_page = 2}); });
     if (all.total_items <= 1)
       throw http::ApiError(400, "You can't delete the only existing superuser.");
   }

@@ -47,6 +47,8 @@ json::object read_row(const core::Collection& c, const Stmt& st);
 std::optional<json::object> get_record(const Db& db, const core::Collection& c,
                                        std::string_view id);
 ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q);
+bool record_matches(const Db& db, const core::Collection& c, std::string_view id,
+                    const query::Compiled& rule);
 std::optional<json::object> find_record_by(const Db& db, const core::Collection& c,
                                            std::string_view field, std::string_view value);
 void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c,

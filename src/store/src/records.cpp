@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <variant>
 
 #include "internal.hpp"
 #include "plinth/core/datetime.hpp"
@@ -167,7 +168,93 @@ std::optional<json::object> find_record_by(const Db& db, const core::Collection&
   return read_row(c, st);
 }
 
+namespace {
+
+void bind_params(Stmt& st, int& idx, const std::vector<query::Param>& params) {
+  for (const auto& p : params) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>)
+            st.bind_null(idx);
+          else if constexpr (std::is_same_v<T, bool>)
+            st.bind(idx, static_cast<std::int64_t>(v ? 1 : 0));
+          else if constexpr (std::is_same_v<T, std::int64_t>)
+            st.bind(idx, v);
+          else if constexpr (std::is_same_v<T, double>)
+            st.bind(idx, v);
+          else
+            st.bind(idx, std::string_view(v));
+        },
+        p.value);
+    ++idx;
+  }
+}
+
+std::string joins_sql(const query::Compiled& q) {
+  std::string out;
+  for (const auto& j : q.joins) out += " " + j;
+  return out;
+}
+
+// Selects the collection's columns qualified by the table name.
+std::string qualified_columns(const core::Collection& c) {
+  std::string table = core::quote_identifier(c.name), cols;
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    if (i) cols += ", ";
+    cols += table + "." + core::quote_identifier(c.fields[i].name);
+  }
+  return cols;
+}
+
+ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuery& q,
+                         const query::Compiled& cq) {
+  std::string table = core::quote_identifier(c.name);
+  std::string from =
+      " FROM " + table + joins_sql(cq) + (cq.where.empty() ? "" : " WHERE " + cq.where);
+  ListResult r;
+  {
+    std::string sql = "SELECT " + std::string(cq.needs_distinct ? "DISTINCT " : "") +
+                      qualified_columns(c) + from +
+                      (cq.order_by.empty() ? "" : " ORDER BY " + cq.order_by) + " LIMIT ? OFFSET ?";
+    Stmt st(db, sql);
+    int idx = 1;
+    bind_params(st, idx, cq.join_params);
+    bind_params(st, idx, cq.params);
+    bind_params(st, idx, cq.order_params);
+    st.bind(idx, q.per_page);
+    st.bind(idx + 1, (q.page - 1) * q.per_page);
+    while (st.step()) r.items.push_back(read_row(c, st));
+  }
+  if (!q.skip_total) {
+    std::string key = c.is_view() ? table + ".`id`" : table + "._rowid_";
+    Stmt cnt(db, "SELECT COUNT(DISTINCT " + key + ")" + from);
+    int idx = 1;
+    bind_params(cnt, idx, cq.join_params);
+    bind_params(cnt, idx, cq.params);
+    cnt.step();
+    r.total_items = cnt.integer(0);
+  }
+  return r;
+}
+
+}  // namespace
+
+bool record_matches(const Db& db, const core::Collection& c, std::string_view id,
+                    const query::Compiled& rule) {
+  std::string table = core::quote_identifier(c.name);
+  std::string sql = "SELECT 1 FROM " + table + joins_sql(rule) + " WHERE " + table + ".`id` = ?" +
+                    (rule.where.empty() ? "" : " AND (" + rule.where + ")") + " LIMIT 1";
+  Stmt st(db, sql);
+  int idx = 1;
+  bind_params(st, idx, rule.join_params);
+  st.bind(idx++, id);
+  bind_params(st, idx, rule.params);
+  return st.step();
+}
+
 ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q) {
+  if (q.compiled) return list_compiled(db, c, q, *q.compiled);
   std::string table = core::quote_identifier(c.name);
   std::string order;
   for (const auto& s : q.sort) {

@@ -8,6 +8,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <variant>
 
 #include "internal.hpp"
 #include "plinth/core/datetime.hpp"
@@ -87,6 +88,11 @@ class SqliteStore final : public Store {
   std::optional<json::object> find_record_by(const core::Collection& c, std::string_view field,
                                              std::string_view value) override {
     return read([&](const Db& db) { return detail::find_record_by(db, c, field, value); });
+  }
+
+  bool record_matches(const core::Collection& c, std::string_view id,
+                      const query::Compiled& rule) override {
+    return read([&](const Db& db) { return detail::record_matches(db, c, id, rule); });
   }
 
   void insert_record(const core::Collection& c, const json::object& values) override {
@@ -197,6 +203,10 @@ class SqliteStore final : public Store {
         bool delete_record(const core::Collection& c, std::string_view id) override {
           return detail::delete_record(db, cat, c, id, 0);
         }
+        bool matches(const core::Collection& c, std::string_view id,
+                     const query::Compiled& rule) override {
+          return detail::record_matches(db, c, id, rule);
+        }
       } tx(db, *cat);
       fn(tx);
     });
@@ -221,6 +231,39 @@ class SqliteStore final : public Store {
     });
     std::lock_guard lock(catalog_mu_);
     settings_ = settings;
+  }
+
+  std::vector<std::string> filter_collections(const query::Compiled& filter) override {
+    return read([&](const Db& db) {
+      std::string sql = "SELECT " + std::string(filter.needs_distinct ? "DISTINCT " : "") +
+                        "`_collections`.`id` FROM `_collections`";
+      for (const auto& j : filter.joins) sql += " " + j;
+      if (!filter.where.empty()) sql += " WHERE " + filter.where;
+      sql += " ORDER BY `_collections`.rowid";
+      Stmt st(db, sql);
+      int idx = 1;
+      for (const auto& p : filter.all_params()) {
+        std::visit(
+            [&](const auto& v) {
+              using T = std::decay_t<decltype(v)>;
+              if constexpr (std::is_same_v<T, std::monostate>)
+                st.bind_null(idx);
+              else if constexpr (std::is_same_v<T, bool>)
+                st.bind(idx, static_cast<std::int64_t>(v));
+              else if constexpr (std::is_same_v<T, std::int64_t>)
+                st.bind(idx, v);
+              else if constexpr (std::is_same_v<T, double>)
+                st.bind(idx, v);
+              else
+                st.bind(idx, std::string_view(v));
+            },
+            p.value);
+        ++idx;
+      }
+      std::vector<std::string> ids;
+      while (st.step()) ids.push_back(st.text(0));
+      return ids;
+    });
   }
 
   WriteStats write_stats() const override {
@@ -415,6 +458,18 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+const core::Collection& collections_table() {
+  static const core::Collection table = core::collection_from_row(
+      "_collections", true, "base", "_collections",
+      R"J([{"name":"id","type":"text","primaryKey":true,"required":true,"system":true},
+          {"name":"name","type":"text"},{"name":"type","type":"text"},{"name":"system","type":"bool"},
+          {"name":"listRule","type":"text"},{"name":"viewRule","type":"text"},{"name":"createRule","type":"text"},
+          {"name":"updateRule","type":"text"},{"name":"deleteRule","type":"text"},
+          {"name":"created","type":"date"},{"name":"updated","type":"date"}])J",
+      "[]", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, "{}", "", "");
+  return table;
+}
 
 std::unique_ptr<Store> open_sqlite_store(const StoreOptions& options) {
   try {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "plinth/core/collection.hpp"
+#include "plinth/query/filter.hpp"
 
 namespace plinth::store {
 
@@ -49,8 +50,10 @@ struct SortTerm {
 struct ListQuery {
   std::int64_t page = 1;
   std::int64_t per_page = 30;
-  std::vector<SortTerm> sort;
+  std::vector<SortTerm> sort;  // ignored when `compiled` is set
   bool skip_total = false;
+  // Rules, filter and sort compiled by plinth_query (joins, WHERE, ORDER BY).
+  std::optional<query::Compiled> compiled;
 };
 
 struct ListResult {
@@ -73,6 +76,11 @@ class Tx {
   virtual bool update_record(const core::Collection& c, std::string_view id,
                              const json::object& values) = 0;
   virtual bool delete_record(const core::Collection& c, std::string_view id) = 0;
+  // True when record `id` exists and satisfies the compiled rule.
+  virtual bool matches(const core::Collection& c, std::string_view id,
+                       const query::Compiled& rule) = 0;
+  // Runs `fn` all-or-nothing; inside a transaction already, that is just a call.
+  virtual void atomically(const std::function<void(Tx&)>& fn) { fn(*this); }
 };
 
 struct SchemaChange {
@@ -94,6 +102,9 @@ class Store {
   virtual std::optional<json::object> find_record_by(const core::Collection& c,
                                                      std::string_view field,
                                                      std::string_view value) = 0;
+  // True when record `id` exists and satisfies the compiled rule.
+  virtual bool record_matches(const core::Collection& c, std::string_view id,
+                              const query::Compiled& rule) = 0;
 
   virtual void insert_record(const core::Collection& c, const json::object& values) = 0;
   // False when no such record.
@@ -122,8 +133,16 @@ class Store {
   virtual json::object settings() const = 0;
   virtual void save_settings(const json::object& settings) = 0;
 
+  // Ids of the `_collections` rows matching a filter compiled against
+  // collections_table(), in row order.
+  virtual std::vector<std::string> filter_collections(const query::Compiled& filter) = 0;
+
   virtual WriteStats write_stats() const = 0;
 };
+
+// `_collections` described as a collection, so filters on the collections list
+// compile with the same compiler (id, name, type, system, rules, created, updated).
+const core::Collection& collections_table();
 
 // True when `sql` is an index definition the store accepts (CREATE [UNIQUE] INDEX
 // name ON table (columns) [WHERE col != '']).

@@ -9,13 +9,6 @@
 namespace plinth::api::detail {
 namespace {
 
-void require_superuser(Services& s, const http::Request& req) {
-  auto auth = request_auth(s, req);
-  if (!auth) throw http::ApiError(401, "The request requires valid record authorization token.");
-  if (!auth->superuser())
-    throw http::ApiError(403, "The authorized record is not allowed to perform this action.");
-}
-
 json::object error_leaf(std::string code, std::string message) {
   return {{"code", std::move(code)}, {"message", std::move(message)}};
 }
@@ -511,9 +504,7 @@ void register_collection_routes(http::Router& router, Services& s) {
           s.store.change_schema(changes);
           return 0;
         });
-        http::Response res;
-        res.status = 204;
-        return res;
+        return no_content();
       },
       blocking);
 
@@ -528,9 +519,7 @@ void register_collection_routes(http::Router& router, Services& s) {
           s.store.truncate_collection(*c);
           return 0;
         });
-        http::Response res;
-        res.status = 204;
-        return res;
+        return no_content();
       },
       blocking);
 
@@ -552,9 +541,7 @@ void register_collection_routes(http::Router& router, Services& s) {
         }
         guard_store("Failed to delete collection.",
                     [&] { return s.store.delete_collection(c->id); });
-        http::Response res;
-        res.status = 204;
-        return res;
+        return no_content();
       },
       blocking);
 }

@@ -192,6 +192,19 @@ std::optional<query::Compiled> compile_rule(Services& s, const core::Collection&
   return std::nullopt;
 }
 
+void require_superuser(Services& s, const http::Request& req) {
+  auto auth = request_auth(s, req);
+  if (!auth) throw http::ApiError(401, "The request requires valid record authorization token.");
+  if (!auth->superuser())
+    throw http::ApiError(403, "The authorized record is not allowed to perform this action.");
+}
+
+http::Response no_content() {
+  http::Response res;
+  res.status = 204;
+  return res;
+}
+
 std::optional<AuthContext> request_auth(Services& s, const http::Request& req) {
   auto h = req.headers.get("Authorization");
   if (h.empty()) return std::nullopt;

@@ -44,6 +44,9 @@ auto guard_store(std::string_view failure_message, F&& fn) -> decltype(fn()) {
 }
 
 std::optional<AuthContext> request_auth(Services& s, const http::Request& req);
+// 401 without a valid token, 403 for anyone but a superuser.
+void require_superuser(Services& s, const http::Request& req);
+http::Response no_content();
 
 // What @request.* sees besides auth and body.
 struct RequestMeta {

@@ -338,9 +338,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto auth = request_auth(s, req);
         StoreAsTx ops(s.store);
         delete_record(s, ops, *c, auth, request_meta(req), req.param("id"));
-        http::Response res;
-        res.status = 204;
-        return res;
+        return no_content();
       },
       blocking);
 }

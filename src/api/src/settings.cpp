@@ -99,13 +99,6 @@ json::object validate(const json::object& s) {
   return errors;
 }
 
-void require_superuser(Services& s, const http::Request& req) {
-  auto auth = request_auth(s, req);
-  if (!auth) throw http::ApiError(401, "The request requires valid record authorization token.");
-  if (!auth->superuser())
-    throw http::ApiError(403, "The authorized record is not allowed to perform this action.");
-}
-
 }  // namespace
 
 void register_settings_routes(http::Router& router, Services& s) {

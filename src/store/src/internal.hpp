@@ -39,6 +39,9 @@ std::string build_index_sql(const IndexDef& idx, std::string_view table);
 
 // Records ------------------------------------------------------------------
 
+// Binds compiled-query parameters from index `idx` on, advancing it.
+void bind_params(Stmt& st, int& idx, const std::vector<query::Param>& params);
+
 json::value value_from_db(const core::Field& f, const Stmt& st, int col);
 void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v);
 std::string select_columns(const core::Collection& c);

@@ -170,27 +170,6 @@ std::optional<json::object> find_record_by(const Db& db, const core::Collection&
 
 namespace {
 
-void bind_params(Stmt& st, int& idx, const std::vector<query::Param>& params) {
-  for (const auto& p : params) {
-    std::visit(
-        [&](const auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, std::monostate>)
-            st.bind_null(idx);
-          else if constexpr (std::is_same_v<T, bool>)
-            st.bind(idx, static_cast<std::int64_t>(v ? 1 : 0));
-          else if constexpr (std::is_same_v<T, std::int64_t>)
-            st.bind(idx, v);
-          else if constexpr (std::is_same_v<T, double>)
-            st.bind(idx, v);
-          else
-            st.bind(idx, std::string_view(v));
-        },
-        p.value);
-    ++idx;
-  }
-}
-
 std::string joins_sql(const query::Compiled& q) {
   std::string out;
   for (const auto& j : q.joins) out += " " + j;
@@ -239,6 +218,27 @@ ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuer
 }
 
 }  // namespace
+
+void bind_params(Stmt& st, int& idx, const std::vector<query::Param>& params) {
+  for (const auto& p : params) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>)
+            st.bind_null(idx);
+          else if constexpr (std::is_same_v<T, bool>)
+            st.bind(idx, static_cast<std::int64_t>(v ? 1 : 0));
+          else if constexpr (std::is_same_v<T, std::int64_t>)
+            st.bind(idx, v);
+          else if constexpr (std::is_same_v<T, double>)
+            st.bind(idx, v);
+          else
+            st.bind(idx, std::string_view(v));
+        },
+        p.value);
+    ++idx;
+  }
+}
 
 bool record_matches(const Db& db, const core::Collection& c, std::string_view id,
                     const query::Compiled& rule) {

@@ -242,24 +242,7 @@ class SqliteStore final : public Store {
       sql += " ORDER BY `_collections`.rowid";
       Stmt st(db, sql);
       int idx = 1;
-      for (const auto& p : filter.all_params()) {
-        std::visit(
-            [&](const auto& v) {
-              using T = std::decay_t<decltype(v)>;
-              if constexpr (std::is_same_v<T, std::monostate>)
-                st.bind_null(idx);
-              else if constexpr (std::is_same_v<T, bool>)
-                st.bind(idx, static_cast<std::int64_t>(v));
-              else if constexpr (std::is_same_v<T, std::int64_t>)
-                st.bind(idx, v);
-              else if constexpr (std::is_same_v<T, double>)
-                st.bind(idx, v);
-              else
-                st.bind(idx, std::string_view(v));
-            },
-            p.value);
-        ++idx;
-      }
+      detail::bind_params(st, idx, filter.all_params());
       std::vector<std::string> ids;
       while (st.step()) ids.push_back(st.text(0));
       return ids;

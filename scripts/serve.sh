@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh release
+bash scripts/build.sh release plinth
 exec ./build/release/bin/plinth serve --dir ./plinth_data "$@"

@@ -56,6 +56,25 @@ TEST(Lifecycle, ShutdownDeadlineCutsStuckClients) {
   EXPECT_TRUE(s.wait_for_log("shutdown deadline reached", 1s));
 }
 
+TEST(Lifecycle, FirstRunSaysHowToCreateASuperuser) {
+  ServerProcess fresh;
+  EXPECT_TRUE(fresh.wait_for_log("no superuser yet; create one with: plinth superuser upsert", 2s));
+  TempDir dir;
+  std::string out;
+  ASSERT_EQ(
+      run_command(plinth_binary() + " superuser upsert admin@example.com adminpass123 --dir " +
+                      dir.path() + "/data 2>&1",
+                  &out),
+      0)
+      << out;
+  ServerProcess::Launch l;
+  l.data_dir = dir.path() + "/data";
+  ServerProcess with_admin(l);
+  std::this_thread::sleep_for(300ms);
+  for (const auto& line : with_admin.log_lines())
+    EXPECT_EQ(line.find("no superuser yet"), std::string::npos);
+}
+
 TEST(Lifecycle, OpenFileSoftLimitRaisedToHard) {
   rlimit rl{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);

@@ -97,6 +97,17 @@ int run_serve(const ServeConfig& cfg) {
                    .str("version", cfg.version)
                    .num("pid", static_cast<std::int64_t>(::getpid()))
                    .num("openFileLimit", static_cast<std::uint64_t>(nofile)));
+  if (auto su = store->catalog()->find("_superusers")) {
+    try {
+      if (store->list_records(*su, {.page = 1, .per_page = 1}).total_items == 0) {
+        logger.write(observe::LogLine(observe::Level::warn,
+                                      "no superuser yet; create one with: plinth superuser upsert "
+                                      "EMAIL PASSWORD --dir " +
+                                          cfg.dir));
+      }
+    } catch (const std::exception&) {
+    }
+  }
   bool clean = server.run();
   logger.write(observe::LogLine(observe::Level::info, "server stopped").boolean("clean", clean));
   return 0;

@@ -292,5 +292,43 @@ TEST_F(Relations, ReferencedCollectionCannotBeDeleted) {
   EXPECT_EQ(api().get("/api/collections/authors", server_->token()).status, 200);
 }
 
+TEST_F(Relations, ExpandNestedPathsListsAndView) {
+  auto a1 = author("ann");
+  auto a2 = author("bob");
+  auto b = book({{"title", "t1"}, {"author", a1}, {"coauthors", json::array{a1, a2}}});
+  auto bid = str_at(b, "/id");
+  // Single and multi relations on one record.
+  auto r = api().get(records_path("books", bid) + "?expand=author,coauthors");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(str_at(r.json, "/expand/author/name"), "ann");
+  EXPECT_EQ(str_at(r.json, "/expand/coauthors/1/name"), "bob");
+  EXPECT_EQ(str_at(r.json, "/expand/author/collectionName"), "authors");
+  // Keys stay sorted with "expand" in its place.
+  auto pos_created = r.body.find("\"collectionName\"");
+  auto pos_expand = r.body.find("\"expand\"");
+  auto pos_id = r.body.find("\"id\"");
+  EXPECT_LT(pos_created, pos_expand);
+  EXPECT_LT(pos_expand, pos_id);
+  // Nested: chapter -> book -> author, from a list.
+  create_record(api(), "chapters", json::serialize(json::object{{"book", bid}}));
+  auto list =
+      api().get(std::string("/api/collections/chapters/records?expand=book.author&filter=") +
+                "book%3D'" + bid + "'");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(str_at(list.json, "/items/0/expand/book/expand/author/name"), "ann");
+  // Paths that are not relations are ignored; no expand key appears.
+  auto plain = api().get(records_path("books", bid) + "?expand=title,nope");
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.body.find("\"expand\""), std::string::npos);
+  // fields keeps expand with expand.*.
+  auto picked = api().get(records_path("books", bid) + "?expand=author&fields=id,expand.author");
+  ASSERT_EQ(picked.status, 200);
+  EXPECT_EQ(str_at(picked.json, "/expand/author/name"), "ann");
+  EXPECT_EQ(picked.body.find("\"title\""), std::string::npos);
+  // Too deep is a 400.
+  auto deep = api().get(records_path("books", bid) + "?expand=a.b.c.d.e.f.g");
+  EXPECT_EQ(deep.status, 400);
+}
+
 }  // namespace
 }  // namespace plinth::test::data

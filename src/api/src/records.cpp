@@ -1,5 +1,6 @@
 // Records CRUD (PocketBase's /api/collections/{collection}/records...).
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -153,10 +154,13 @@ json::object pick_fields(json::object o, const std::optional<std::string>& field
       bool dots = args.size() > 1 && util::trim(args[1]) == "true";
       ex = std::make_pair(max, dots);
     }
-    if (name == "*")
+    if (name == "*") {
       all = true;
-    else
+    } else if (name.rfind("expand", 0) == 0) {
+      keep["expand"] = std::nullopt;  // expand.* keeps the expanded records
+    } else {
       keep[name] = ex;
+    }
   }
   json::object out;
   for (const auto& kv : o) {
@@ -210,6 +214,117 @@ class StoreAsTx final : public store::Tx {
  private:
   store::Store& s_;
 };
+
+constexpr int kMaxExpandDepth = 6;
+constexpr std::size_t kMaxExpandPaths = 32;
+
+std::vector<std::string> relation_ids(const json::value& v) {
+  std::vector<std::string> ids;
+  if (v.is_string() && !v.get_string().empty()) ids.emplace_back(v.get_string());
+  if (v.is_array()) {
+    for (const auto& e : v.get_array()) {
+      if (e.is_string() && !e.get_string().empty()) ids.emplace_back(e.get_string());
+    }
+  }
+  return ids;
+}
+
+// Expands relation paths ("author", "author.team", ...) into each API record's
+// "expand" object. Every expanded record passes its own collection's view rule
+// for the caller; paths that are not relations are ignored, as PocketBase does.
+void expand_records(Services& s, const core::Collection& c,
+                    const std::vector<const json::object*>& raws,
+                    const std::vector<json::object*>& outs, const std::vector<std::string>& paths,
+                    const std::optional<AuthContext>& auth, const RequestMeta& meta, int depth) {
+  if (depth >= kMaxExpandDepth || raws.empty()) return;
+  std::map<std::string, std::vector<std::string>> by_first;
+  for (const auto& p : paths) {
+    auto dot = p.find('.');
+    auto& rest = by_first[p.substr(0, dot)];
+    if (dot != std::string::npos) rest.push_back(p.substr(dot + 1));
+  }
+  auto catalog = s.store.catalog();
+  bool superuser = auth && auth->superuser();
+  for (const auto& [name, rest] : by_first) {
+    const core::Field* f = c.field(name);
+    if (!f || f->type != core::FieldType::relation) continue;
+    auto target = catalog->find(f->string_option("collectionId"));
+    if (!target) continue;
+    std::optional<query::Compiled> rule;
+    if (!superuser) {
+      if (!target->view_rule) continue;
+      if (!target->view_rule->empty()) {
+        rule = compile_rule(s, *target, *target->view_rule, request_info(auth, meta, nullptr));
+        if (!rule) continue;
+      }
+    }
+    // Fetch each distinct target once.
+    std::map<std::string, std::optional<json::object>> fetched;
+    for (const auto* raw : raws) {
+      auto* v = raw->if_contains(name);
+      if (!v) continue;
+      for (const auto& id : relation_ids(*v)) {
+        if (fetched.count(id)) continue;
+        std::optional<json::object> rec;
+        if (!rule || s.store.record_matches(*target, id, *rule))
+          rec = s.store.get_record(*target, id);
+        fetched[id] = std::move(rec);
+      }
+    }
+    std::map<std::string, json::object> views;
+    std::vector<const json::object*> next_raws;
+    std::vector<json::object*> next_outs;
+    for (auto& [id, rec] : fetched) {
+      if (!rec) continue;
+      views[id] = core::record_to_api(*target, *rec, view_options(auth, *target, *rec));
+    }
+    if (!rest.empty()) {
+      for (auto& [id, view] : views) {
+        next_raws.push_back(&*fetched[id]);
+        next_outs.push_back(&view);
+      }
+      expand_records(s, *target, next_raws, next_outs, rest, auth, meta, depth + 1);
+    }
+    for (std::size_t i = 0; i < raws.size(); ++i) {
+      auto* v = raws[i]->if_contains(name);
+      if (!v) continue;
+      json::value value;
+      if (f->is_multi()) {
+        json::array arr;
+        for (const auto& id : relation_ids(*v)) {
+          if (auto it = views.find(id); it != views.end()) arr.push_back(it->second);
+        }
+        if (arr.empty()) continue;
+        value = std::move(arr);
+      } else {
+        auto ids = relation_ids(*v);
+        if (ids.empty()) continue;
+        auto it = views.find(ids.back());
+        if (it == views.end()) continue;
+        value = it->second;
+      }
+      auto& out = *outs[i];
+      if (!out.contains("expand")) out["expand"] = json::object();
+      out["expand"].get_object()[name] = std::move(value);
+      out = core::sorted_copy(out);
+    }
+  }
+}
+
+std::vector<std::string> expand_paths(const http::Request& req) {
+  std::vector<std::string> out;
+  auto e = req.query_param("expand");
+  if (!e || e->empty()) return out;
+  for (auto part : util::split(*e, ',')) {
+    auto t = util::trim(part);
+    if (t.empty()) continue;
+    if (std::count(t.begin(), t.end(), '.') >= kMaxExpandDepth)
+      throw http::ApiError(400, "Expand is nested too deep (at most 6 levels).");
+    out.emplace_back(t);
+    if (out.size() > kMaxExpandPaths) throw http::ApiError(400, "Too many expand paths.");
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -269,11 +384,24 @@ void register_record_routes(http::Router& router, Services& s) {
         auto r = guard_store("Something went wrong while processing your request.",
                              [&] { return s.store.list_records(*c, q); });
         auto fields = req.query_param("fields");
-        json::array items;
-        for (const auto& rec : r.items) {
-          items.push_back(
-              pick_fields(core::record_to_api(*c, rec, view_options(auth, *c, rec)), fields));
+        std::vector<json::object> views;
+        views.reserve(r.items.size());
+        for (const auto& rec : r.items)
+          views.push_back(core::record_to_api(*c, rec, view_options(auth, *c, rec)));
+        if (auto paths = expand_paths(req); !paths.empty()) {
+          std::vector<const json::object*> raws;
+          std::vector<json::object*> outs;
+          for (std::size_t i = 0; i < views.size(); ++i) {
+            raws.push_back(&r.items[i]);
+            outs.push_back(&views[i]);
+          }
+          guard_store("", [&] {
+            expand_records(s, *c, raws, outs, paths, auth, meta, 0);
+            return 0;
+          });
         }
+        json::array items;
+        for (auto& v : views) items.push_back(pick_fields(std::move(v), fields));
         json::object out;
         out["items"] = std::move(items);
         out["page"] = q.page;
@@ -301,9 +429,15 @@ void register_record_routes(http::Router& router, Services& s) {
         }
         auto rec = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
         if (!rec) throw http::ApiError(404);
-        return json_response(
-            200, pick_fields(core::record_to_api(*c, *rec, view_options(auth, *c, *rec)),
-                             req.query_param("fields")));
+        auto view = core::record_to_api(*c, *rec, view_options(auth, *c, *rec));
+        if (auto paths = expand_paths(req); !paths.empty()) {
+          auto meta = request_meta(req);
+          guard_store("", [&] {
+            expand_records(s, *c, {&*rec}, {&view}, paths, auth, meta, 0);
+            return 0;
+          });
+        }
+        return json_response(200, pick_fields(std::move(view), req.query_param("fields")));
       },
       blocking);
 

@@ -420,5 +420,109 @@ TEST_F(Rules, LastSuperuserCannotBeDeleted) {
   EXPECT_EQ(api().del(records_path("_superusers", only), user_token_).text(), kOnlySuperusers);
 }
 
+// A user may edit their profile but never promote themself: one rule forbids
+// sending `role` at all (:isset), the other forbids changing it (:changed).
+TEST_F(Rules, IssetAndChangedStopSelfPromotion) {
+  auto users = api().get("/api/collections/users", su());
+  for (const char* rule : {"owner = @request.auth.id && @request.body.role:isset = false",
+                           "owner = @request.auth.id && @request.body.role:changed = false"}) {
+    SCOPED_TRACE(rule);
+    std::string name = std::string("profiles_") +
+                       (std::string(rule).find("isset") != std::string::npos ? "a" : "b");
+    json::object coll{{"name", name},
+                      {"listRule", "owner = @request.auth.id"},
+                      {"viewRule", "owner = @request.auth.id"},
+                      {"updateRule", rule}};
+    coll["fields"] = json::array{json::object{{"name", "bio"}, {"type", "text"}},
+                                 json::object{{"name", "role"}, {"type", "text"}},
+                                 json::object{{"name", "owner"},
+                                              {"type", "relation"},
+                                              {"collectionId", str_at(users.json, "/id")},
+                                              {"maxSelect", 1}}};
+    create_collection(api(), su(), json::serialize(coll));
+    json::object p{{"bio", "hi"}, {"role", "member"}, {"owner", user_id_}};
+    auto id = str_at(create_record(api(), name, json::serialize(p), su()), "/id");
+    // Promotion attempt: refused as "not found", nothing changes.
+    EXPECT_EQ(api().patch(records_path(name, id), R"({"role":"admin"})", user_token_).text(),
+              kNotFound);
+    EXPECT_EQ(str_at(api().get(records_path(name, id), su()).json, "/role"), "member");
+    // An ordinary edit passes.
+    auto ok = api().patch(records_path(name, id), R"({"bio":"hello"})", user_token_);
+    EXPECT_EQ(ok.status, 200) << ok.body;
+    EXPECT_EQ(str_at(ok.json, "/role"), "member");
+    // Another user cannot edit it at all.
+    EXPECT_EQ(api().patch(records_path(name, id), R"({"bio":"x"})", user2_token_).text(),
+              kNotFound);
+  }
+  // :changed admits the same value sent back unchanged.
+  auto same = api().get(records_path("profiles_b") + "?perPage=1", su());
+  auto pid = str_at(same.json, "/items/0/id");
+  EXPECT_EQ(
+      api()
+          .patch(records_path("profiles_b", pid), R"({"role":"member","bio":"again"})", user_token_)
+          .status,
+      200);
+}
+
+// Access granted through another collection: @collection.grants cross-check.
+TEST_F(Rules, CollectionCrossCheck) {
+  auto users = api().get("/api/collections/users", su());
+  create_collection(api(), su(), R"json({"name":"docs","fields":[{"name":"title","type":"text"}],
+    "listRule":"@collection.grants.user ?= @request.auth.id && @collection.grants.doc ?= id",
+    "viewRule":"@collection.grants.user ?= @request.auth.id && @collection.grants.doc ?= id"})json");
+  json::object grants{{"name", "grants"}};
+  grants["fields"] = json::array{json::object{{"name", "user"}, {"type", "text"}},
+                                 json::object{{"name", "doc"}, {"type", "text"}}};
+  create_collection(api(), su(), json::serialize(grants));
+  auto d1 = str_at(create_record(api(), "docs", R"({"title":"one"})", su()), "/id");
+  auto d2 = str_at(create_record(api(), "docs", R"({"title":"two"})", su()), "/id");
+  create_record(api(), "grants", json::serialize(json::object{{"user", user_id_}, {"doc", d1}}),
+                su());
+  create_record(api(), "grants", json::serialize(json::object{{"user", user2_id_}, {"doc", d2}}),
+                su());
+  EXPECT_EQ(api().get(records_path("docs", d1), user_token_).status, 200);
+  EXPECT_EQ(api().get(records_path("docs", d2), user_token_).text(), kNotFound);
+  EXPECT_EQ(sorted_ids(api().get(records_path("docs"), user_token_)), std::vector<std::string>{d1});
+  EXPECT_EQ(sorted_ids(api().get(records_path("docs"), user2_token_)),
+            std::vector<std::string>{d2});
+  EXPECT_EQ(int_at(api().get(records_path("docs")).json, "/totalItems"), 0) << "guests see nothing";
+}
+
+// Expanded records pass their own collection's view rule for the caller.
+TEST_F(Rules, ExpandRespectsViewRules) {
+  auto locked = api().get("/api/collections/locked", su());
+  auto owned = api().get("/api/collections/owned", su());
+  json::object refs{{"name", "refs"}, {"listRule", ""}, {"viewRule", ""}};
+  refs["fields"] = json::array{json::object{{"name", "secret"},
+                                            {"type", "relation"},
+                                            {"collectionId", str_at(locked.json, "/id")},
+                                            {"maxSelect", 1}},
+                               json::object{{"name", "mine"},
+                                            {"type", "relation"},
+                                            {"collectionId", str_at(owned.json, "/id")},
+                                            {"maxSelect", 5}}};
+  create_collection(api(), su(), json::serialize(refs));
+  auto lid = seed("locked", "classified");
+  auto own1 = seed_owned(user_id_, "u1 note");
+  auto own2 = seed_owned(user2_id_, "u2 note");
+  auto rid = str_at(
+      create_record(
+          api(), "refs",
+          json::serialize(json::object{{"secret", lid}, {"mine", json::array{own1, own2}}}), su()),
+      "/id");
+  auto as_user = api().get(records_path("refs", rid) + "?expand=secret,mine", user_token_);
+  ASSERT_EQ(as_user.status, 200) << as_user.body;
+  EXPECT_FALSE(has_key(at(as_user.json, "/expand"), "secret")) << "locked (null view rule) leaked";
+  ASSERT_TRUE(at(as_user.json, "/expand/mine").is_array());
+  EXPECT_EQ(at(as_user.json, "/expand/mine").as_array().size(), 1U)
+      << "another user's record leaked";
+  EXPECT_EQ(str_at(as_user.json, "/expand/mine/0/id"), own1);
+  auto as_su = api().get(records_path("refs", rid) + "?expand=secret,mine", su());
+  EXPECT_EQ(str_at(as_su.json, "/expand/secret/note"), "classified");
+  EXPECT_EQ(at(as_su.json, "/expand/mine").as_array().size(), 2U);
+  auto as_guest = api().get(records_path("refs", rid) + "?expand=secret,mine");
+  EXPECT_FALSE(has_key(as_guest.json, "expand"));
+}
+
 }  // namespace
 }  // namespace plinth::test::data

@@ -5,6 +5,9 @@
 #     `plinth serve --threads 1` (default workers) and against nginx (1 worker)
 #     serving the same response body from a file. Alternating rounds; req/s, p50, p99, medians
 #     and the plinth/nginx ratio.
+#  3. List: GET .../records?filter=views>=990&sort=-views&perPage=20 (totals
+#     included, as the SDK's getList asks) over 100k rows with an index on
+#     `views` added through the API; req/s, p50, p99.
 #  2. Durable create: wrk POST /api/collections/posts/records (create.lua) against
 #     plinth restarted on the same data with --workers 64 (durability full), so
 #     every connection can wait on a group commit, and against raw_sqlite_insert.cpp, one thread inserting the
@@ -337,13 +340,46 @@ CREATE_P=$(col_median 1 "$WORK/create_plinth.txt")
 CREATE_R=$(col_median 1 "$WORK/create_raw.txt")
 echo "ratio plinth/raw creates/s: $(ratio "$CREATE_P" "$CREATE_R")"
 
-# Plinth's own view of the group commits, once /metrics exposes store figures.
-stats=$(curl -s "$BASE/metrics" 2>/dev/null | grep -E '^plinth_store_' || true)
-[ -z "$stats" ] || echo "plinth store metrics: $(echo "$stats" | tr '\n' ' ')"
+CREATE_STATS=$(curl -s "$BASE/metrics" 2>/dev/null | grep -E '^plinth_store_' || true)
+CREATE_RSS=$(hwm "$PLINTH_PID")
+
+echo
+LIST_ROWS=100000
+[ "$QUICK" = 1 ] && LIST_ROWS=5000
+echo "3. list: filter + sort + perPage=20 over $LIST_ROWS+ rows, indexed field"
+stop_plinth
+# Bulk rows straight into the table: the API's create path was measured above.
+sqlite3 "$DATA/data.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $LIST_ROWS)
+  INSERT INTO posts (id, title, views, created, updated)
+  SELECT printf('l%014d', i), 'list ' || i, i % 1000, strftime('%Y-%m-%d %H:%M:%fZ', 'now'),
+         strftime('%Y-%m-%d %H:%M:%fZ', 'now') FROM n" || fail "bulk insert for the list workload"
+start_plinth "$PLINTH_VIEW_CMD"
+idx=$(curl -s -o /dev/null -w '%{http_code}' -X PATCH "$BASE/api/collections/posts" -H "Authorization: $TOKEN" \
+  -H 'Content-Type: application/json' -d '{"indexes":["CREATE INDEX idx_posts_views ON posts (views)"]}')
+[ "$idx" = 200 ] || fail "adding the index on views answered $idx"
+LIST_PATH="/api/collections/posts/records?filter=views%3E%3D990&sort=-views&perPage=20"
+expected=$(sqlite3 "$DATA/data.db" 'SELECT count(*) FROM posts WHERE views >= 990')
+got=$(curl -s "$BASE$LIST_PATH" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["items"]), d["totalItems"], d["items"][0]["views"])')
+[ "$got" = "20 $expected 999" ] || fail "list answered '$got', expected '20 $expected 999'"
+echo "GET $LIST_PATH  (totalItems=$expected)"
+printf "%-8s %-6s %12s %10s %10s\n" round system req/s p50_us p99_us
+: >"$WORK/list_plinth.txt"
+for r in $(seq 1 "$ROUNDS"); do
+  # shellcheck disable=SC2086
+  res=$(run_wrk "plinth list" "$BASE$LIST_PATH" $WRK_VIEW) || fail "plinth served errors on list"
+  echo "$res" >>"$WORK/list_plinth.txt"
+  read -r rps p50 p99 _ <<<"$res"
+  printf "%-8s %-6s %12.0f %10.0f %10.0f\n" "$r" plinth "$rps" "$p50" "$p99"
+done
+printf "median   %-6s %12.0f %10.0f %10.0f\n" plinth "$(col_median 1 "$WORK/list_plinth.txt")" \
+  "$(col_median 2 "$WORK/list_plinth.txt")" "$(col_median 3 "$WORK/list_plinth.txt")"
+
+# Plinth's own view of the group commits during the create rounds.
+[ -z "$CREATE_STATS" ] || echo "plinth store metrics (create run): $(echo "$CREATE_STATS" | tr '\n' ' ')"
 
 echo
 raw_rss=$(sort -g "$WORK/raw_rss.txt" | tail -1)
-echo "peak RSS: plinth $VIEW_RSS (view run), $(hwm "$PLINTH_PID") (create run, 64 workers)," \
+echo "peak RSS: plinth $VIEW_RSS (view run), $CREATE_RSS (create run, 64 workers), $(hwm "$PLINTH_PID") (list run)," \
   "nginx $(hwm "$NGINX_PID"), raw $(awk -v k="$raw_rss" 'BEGIN {printf "%.1f MiB", k/1024}')"
 kill -0 "$PLINTH_PID" 2>/dev/null || fail "plinth exited during the run: $(tail -5 "$WORK/plinth.log")"
 kill -0 "$NGINX_PID" 2>/dev/null || fail "nginx exited during the run"

@@ -325,6 +325,12 @@ TEST_F(Relations, ExpandNestedPathsListsAndView) {
   ASSERT_EQ(picked.status, 200);
   EXPECT_EQ(str_at(picked.json, "/expand/author/name"), "ann");
   EXPECT_EQ(picked.body.find("\"title\""), std::string::npos);
+  // Back-relation: the chapters pointing at this book.
+  auto back = api().get(records_path("books", bid) + "?expand=chapters_via_book.book.author");
+  ASSERT_EQ(back.status, 200) << back.body;
+  ASSERT_TRUE(at(back.json, "/expand/chapters_via_book").is_array());
+  EXPECT_EQ(at(back.json, "/expand/chapters_via_book").as_array().size(), 1U);
+  EXPECT_EQ(str_at(back.json, "/expand/chapters_via_book/0/expand/book/expand/author/name"), "ann");
   // Too deep is a 400.
   auto deep = api().get(records_path("books", bid) + "?expand=a.b.c.d.e.f.g");
   EXPECT_EQ(deep.status, 400);

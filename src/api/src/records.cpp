@@ -229,6 +229,65 @@ std::vector<std::string> relation_ids(const json::value& v) {
   return ids;
 }
 
+void expand_records(Services& s, const core::Collection& c,
+                    const std::vector<const json::object*>& raws,
+                    const std::vector<json::object*>& outs, const std::vector<std::string>& paths,
+                    const std::optional<AuthContext>& auth, const RequestMeta& meta, int depth);
+
+// `comments_via_post`: the records of `comments` whose relation field `post`
+// points at each record, visible to the caller (their view rule), as an array.
+void expand_back_relation(Services& s, const core::Collection& c,
+                          const std::vector<const json::object*>& raws,
+                          const std::vector<json::object*>& outs, const std::string& key,
+                          const std::string& source_name, const std::string& field_name,
+                          const std::vector<std::string>& rest,
+                          const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                          int depth) {
+  auto catalog = s.store.catalog();
+  auto source = catalog->find(source_name);
+  if (!source || source->is_view()) return;
+  const core::Field* f = source->field(field_name);
+  if (!f || f->type != core::FieldType::relation || f->string_option("collectionId") != c.id)
+    return;
+  bool superuser = auth && auth->superuser();
+  if (!superuser && !source->view_rule) return;
+  auto ri = request_info(auth, meta, nullptr);
+  for (std::size_t i = 0; i < raws.size(); ++i) {
+    auto* idv = raws[i]->if_contains("id");
+    if (!idv || !idv->is_string()) continue;
+    std::string id(idv->get_string());
+    if (id.find_first_of("'\\") != std::string::npos) continue;
+    query::Compiler compiler(*catalog, *source, ri, {.allow_hidden = true});
+    if (!superuser && !source->view_rule->empty() && compiler.add_rule(*source->view_rule))
+      continue;
+    if (compiler.add_filter(field_name + " ?= '" + id + "'")) continue;
+    auto compiled = compiler.finish();
+    auto* cq = std::get_if<query::Compiled>(&compiled);
+    if (!cq) continue;
+    auto found = s.store.list_records(
+        *source, {.page = 1, .per_page = 1000, .skip_total = true, .compiled = *cq});
+    if (found.items.empty()) continue;
+    std::vector<json::object> views;
+    for (const auto& rec : found.items)
+      views.push_back(core::record_to_api(*source, rec, view_options(auth, *source, rec)));
+    if (!rest.empty()) {
+      std::vector<const json::object*> next_raws;
+      std::vector<json::object*> next_outs;
+      for (std::size_t k = 0; k < views.size(); ++k) {
+        next_raws.push_back(&found.items[k]);
+        next_outs.push_back(&views[k]);
+      }
+      expand_records(s, *source, next_raws, next_outs, rest, auth, meta, depth + 1);
+    }
+    json::array arr;
+    for (auto& v : views) arr.push_back(std::move(v));
+    auto& out = *outs[i];
+    if (!out.contains("expand")) out["expand"] = json::object();
+    out["expand"].get_object()[key] = std::move(arr);
+    out = core::sorted_copy(out);
+  }
+}
+
 // Expands relation paths ("author", "author.team", ...) into each API record's
 // "expand" object. Every expanded record passes its own collection's view rule
 // for the caller; paths that are not relations are ignored, as PocketBase does.
@@ -246,6 +305,11 @@ void expand_records(Services& s, const core::Collection& c,
   auto catalog = s.store.catalog();
   bool superuser = auth && auth->superuser();
   for (const auto& [name, rest] : by_first) {
+    if (auto via = name.find("_via_"); via != std::string::npos) {
+      expand_back_relation(s, c, raws, outs, name, name.substr(0, via), name.substr(via + 5), rest,
+                           auth, meta, depth);
+      continue;
+    }
     const core::Field* f = c.field(name);
     if (!f || f->type != core::FieldType::relation) continue;
     auto target = catalog->find(f->string_option("collectionId"));

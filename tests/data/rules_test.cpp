@@ -467,13 +467,13 @@ TEST_F(Rules, IssetAndChangedStopSelfPromotion) {
 // Access granted through another collection: @collection.grants cross-check.
 TEST_F(Rules, CollectionCrossCheck) {
   auto users = api().get("/api/collections/users", su());
-  create_collection(api(), su(), R"json({"name":"docs","fields":[{"name":"title","type":"text"}],
-    "listRule":"@collection.grants.user ?= @request.auth.id && @collection.grants.doc ?= id",
-    "viewRule":"@collection.grants.user ?= @request.auth.id && @collection.grants.doc ?= id"})json");
   json::object grants{{"name", "grants"}};
   grants["fields"] = json::array{json::object{{"name", "user"}, {"type", "text"}},
                                  json::object{{"name", "doc"}, {"type", "text"}}};
   create_collection(api(), su(), json::serialize(grants));
+  create_collection(api(), su(), R"json({"name":"docs","fields":[{"name":"title","type":"text"}],
+    "listRule":"@collection.grants.user ?= @request.auth.id && @collection.grants.doc ?= id",
+    "viewRule":"@collection.grants.user ?= @request.auth.id && @collection.grants.doc ?= id"})json");
   auto d1 = str_at(create_record(api(), "docs", R"({"title":"one"})", su()), "/id");
   auto d2 = str_at(create_record(api(), "docs", R"({"title":"two"})", su()), "/id");
   create_record(api(), "grants", json::serialize(json::object{{"user", user_id_}, {"doc", d1}}),
@@ -522,6 +522,27 @@ TEST_F(Rules, ExpandRespectsViewRules) {
   EXPECT_EQ(at(as_su.json, "/expand/mine").as_array().size(), 2U);
   auto as_guest = api().get(records_path("refs", rid) + "?expand=secret,mine");
   EXPECT_FALSE(has_key(as_guest.json, "expand"));
+}
+
+TEST_F(Rules, RulesAreValidatedWhenSaved) {
+  auto bad = api().post("/api/collections",
+                        R"({"name":"badrules","fields":[{"name":"note","type":"text"}],
+                            "listRule":"nope = 1","viewRule":"note = ","createRule":"@request.auth.id != ''"})",
+                        su());
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(str_at(bad.json, "/data/listRule/code"), "validation_invalid_rule");
+  EXPECT_EQ(str_at(bad.json, "/data/viewRule/code"), "validation_invalid_rule");
+  EXPECT_FALSE(has_key(at(bad.json, "/data"), "createRule"));
+  EXPECT_EQ(api().get("/api/collections/badrules", su()).status, 404) << "nothing was created";
+  // A rule may name the collection's own new fields; updates are checked too.
+  auto ok = api().post(
+      "/api/collections",
+      R"({"name":"goodrules","fields":[{"name":"note","type":"text"}],"listRule":"note != ''"})",
+      su());
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  auto upd = api().patch("/api/collections/goodrules", R"({"viewRule":"missing_field = 1"})", su());
+  EXPECT_EQ(upd.status, 400);
+  EXPECT_EQ(str_at(upd.json, "/data/viewRule/code"), "validation_invalid_rule");
 }
 
 }  // namespace

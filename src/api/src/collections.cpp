@@ -274,6 +274,39 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
   set_rule(c.update_rule, "updateRule");
   set_rule(c.delete_rule, "deleteRule");
 
+  // Rules must compile against the collection as it will be (PocketBase's
+  // validation_invalid_rule), so a typo never reaches a request.
+  if (errors.empty()) {
+    std::vector<std::shared_ptr<const core::Collection>> all;
+    for (const auto& other : catalog.all()) {
+      if (!existing || other->id != existing->id) all.push_back(other);
+    }
+    auto self = std::make_shared<core::Collection>(c);
+    if (self->id.empty()) self->id = core::default_collection_id(self->type, self->name);
+    all.push_back(self);
+    core::Catalog next(std::move(all));
+    query::RequestInfo ri;
+    const std::pair<const char*, const std::optional<std::string>*> rules[] = {
+        {"listRule", &c.list_rule},
+        {"viewRule", &c.view_rule},
+        {"createRule", &c.create_rule},
+        {"updateRule", &c.update_rule},
+        {"deleteRule", &c.delete_rule}};
+    for (const auto& [key, rule] : rules) {
+      if (!*rule || (*rule)->empty()) continue;
+      query::Compiler compiler(next, *self, ri, {});
+      auto err = compiler.add_rule(**rule);
+      if (!err) {
+        auto done = compiler.finish();
+        if (auto* e = std::get_if<query::Error>(&done)) err = *e;
+      }
+      if (err) {
+        errors[key] =
+            error_leaf("validation_invalid_rule", "Invalid rule. Raw error: " + err->message + ".");
+      }
+    }
+  }
+
   if (!errors.empty()) throw http::ApiError(400, failure, core::to_json(errors));
   if (existing) {
     c.updated = core::now_datetime();

@@ -241,5 +241,32 @@ TEST(VerifyPasswordConcurrencyTest, ParallelVerificationsAgree) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
 }
 
+TEST(Password, Argon2CostCeilingsRefusePlantedHashes) {
+  auto good = hash_password("correct horse");
+  ASSERT_TRUE(verify_password("correct horse", good));
+  // Same salt and digest, parameters raised past the ceilings: refused before
+  // any work is done (a planted hash must not make a login allocate 4 GiB).
+  auto with_params = [&](std::string_view params) {
+    auto start = good.find("$m=");
+    auto end = good.find('$', start + 1);
+    return good.substr(0, start + 1) + std::string(params) + good.substr(end);
+  };
+  struct Case {
+    const char* name;
+    const char* params;
+  } cases[] = {
+      {"huge memory", "m=4194304,t=2,p=1"},
+      {"huge time", "m=19456,t=1000000,p=1"},
+      {"many lanes", "m=19456,t=2,p=64"},
+      {"zero lanes", "m=19456,t=2,p=0"},
+      {"missing t", "m=19456,p=1"},
+      {"junk", "m=19x456,t=2,p=1"},
+      {"overflowing digits", "m=99999999999999999999999,t=2,p=1"},
+  };
+  for (const auto& c : cases)
+    EXPECT_FALSE(verify_password("correct horse", with_params(c.params))) << c.name;
+  EXPECT_TRUE(verify_password("correct horse", with_params("m=19456,t=2,p=1")));
+}
+
 }  // namespace
 }  // namespace plinth::auth

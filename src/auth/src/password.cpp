@@ -42,7 +42,41 @@ bool to_phc_buffer(std::string_view hash, std::array<char, crypto_pwhash_argon2i
   return true;
 }
 
+// Reads "m=..,t=..,p=.." from "$argon2id$v=19$m=19456,t=2,p=1$salt$hash"; false
+// when a parameter is missing, malformed or above its ceiling.
+bool argon2_params_within_limits(std::string_view hash) {
+  auto pos = hash.find("$m=");
+  if (pos == std::string_view::npos) return false;
+  auto end = hash.find('$', pos + 1);
+  if (end == std::string_view::npos) return false;
+  auto params = hash.substr(pos + 1, end - pos - 1);  // m=..,t=..,p=..
+  std::uint64_t m = 0, t = 0, p = 0;
+  bool seen_m = false, seen_t = false, seen_p = false;
+  while (!params.empty()) {
+    auto comma = params.find(',');
+    auto item = params.substr(0, comma);
+    params = comma == std::string_view::npos ? std::string_view() : params.substr(comma + 1);
+    if (item.size() < 3 || item[1] != '=') return false;
+    std::uint64_t v = 0;
+    for (char ch : item.substr(2)) {
+      if (ch < '0' || ch > '9' || v > (1ULL << 40)) return false;
+      v = v * 10 + static_cast<std::uint64_t>(ch - '0');
+    }
+    if (item[0] == 'm')
+      m = v, seen_m = true;
+    else if (item[0] == 't')
+      t = v, seen_t = true;
+    else if (item[0] == 'p')
+      p = v, seen_p = true;
+    else
+      return false;
+  }
+  return seen_m && seen_t && seen_p && m <= kArgon2MaxMemKiB && t <= kArgon2MaxOps && p >= 1 &&
+         p <= kArgon2MaxLanes;
+}
+
 bool verify_argon2id(std::string_view plain, std::string_view hash) {
+  if (!argon2_params_within_limits(hash)) return false;
   std::array<char, crypto_pwhash_argon2id_STRBYTES> phc{};
   if (!to_phc_buffer(hash, phc)) return false;
   const char* pw = plain.empty() ? "" : plain.data();

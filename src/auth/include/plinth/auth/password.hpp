@@ -18,6 +18,12 @@ inline constexpr std::uint64_t kArgon2OpsLimit = 2;
 // Stored hashes longer than this are rejected before any parsing; real PHC and
 // bcrypt strings are well under 128 characters.
 inline constexpr std::size_t kMaxStoredHashBytes = 512;
+// Cost ceilings for verifying a stored argon2id hash: a hash planted in the
+// database with a huge m or t would otherwise make one login allocate or spin
+// without bound. Verification of such a hash fails.
+inline constexpr std::uint64_t kArgon2MaxMemKiB = 256 * 1024;  // 256 MiB
+inline constexpr std::uint64_t kArgon2MaxOps = 10;
+inline constexpr std::uint64_t kArgon2MaxLanes = 8;
 
 enum class HashKind { argon2id, bcrypt, unknown };
 

@@ -7,7 +7,9 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -84,6 +86,23 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out += "\r\n";
 }
 
+// A request waiting for (or running on) the worker pool, with the suspended
+// connection coroutine to resume on its I/O thread once the response is ready.
+struct BlockingItem {
+  Request* req = nullptr;
+  RouteMatch match;
+  Response res;
+  net::any_completion_handler<void(Response)> resume;
+};
+
+// The blocking requests one I/O thread collected in one turn of its event loop,
+// handed to the pool together so a burst costs a few thread wake-ups instead of
+// two per request.
+struct BlockingBatch {
+  std::vector<BlockingItem> items;
+  std::atomic<std::size_t> next{0};
+};
+
 struct ConnHandle {
   bool idle = false;
   std::function<void()> cancel;
@@ -96,6 +115,8 @@ struct Worker {
   net::io_context ctx{1};
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
+  std::vector<BlockingItem> pending;  // blocking requests not yet handed to the pool
+  bool flush_posted = false;
 };
 
 }  // namespace
@@ -124,6 +145,9 @@ class Server::Impl {
   template <class Stream>
   net::awaitable<void> reject(Stream& stream, Request& req, int status, beast::flat_buffer& buffer);
   net::awaitable<void> drain_and_stop();
+  net::awaitable<Response> run_blocking(Worker& w, Request& req, RouteMatch& match);
+  void flush_blocking(Worker& w);
+  void run_batch(const std::shared_ptr<BlockingBatch>& batch, Worker& w);
   int classify(const beast::error_code& ec, const beast::flat_buffer& buffer) const;
 
   auto completion(std::string_view what) {
@@ -145,6 +169,7 @@ class Server::Impl {
   HttpMetrics metrics_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<net::thread_pool> pool_;
+  std::size_t pool_threads_ = 1;
   std::optional<net::ssl::context> ssl_ctx_;
   std::optional<net::signal_set> signals_;
   std::atomic<bool> stopping_{false};
@@ -196,6 +221,7 @@ bool Server::Impl::run() {
   unsigned workers =
       opt_.workers ? opt_.workers : std::max(4U, 2U * static_cast<unsigned>(workers_.size()));
   pool_ = std::make_unique<net::thread_pool>(workers);
+  pool_threads_ = workers;
   for (auto& w : workers_) {
     net::co_spawn(w->ctx, accept_loop(*w), completion("accept"));
   }
@@ -487,10 +513,7 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     if (metrics_.in_flight) metrics_.in_flight->add(1);
     Response res;
     if (match.kind == RouteMatch::Kind::found && match.route->options.blocking) {
-      res = co_await net::co_spawn(
-          *pool_,
-          [&]() -> net::awaitable<Response> { co_return pipeline_.run(req, std::move(match)); },
-          net::use_awaitable);
+      res = co_await run_blocking(w, req, match);
     } else {
       res = pipeline_.run(req, std::move(match));
     }
@@ -499,6 +522,68 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     bool close = !keep_alive || res.close || stopping_;
     if (!co_await write_response(stream, req, res, close) || close) co_return;
   }
+}
+
+// Queues the request for the worker pool and suspends until its response is
+// ready. Requests queued during one turn of the I/O thread's loop go to the
+// pool together (flush_blocking runs after the handlers already ready).
+net::awaitable<Response> Server::Impl::run_blocking(Worker& w, Request& req, RouteMatch& match) {
+  // `match` lives in the caller's frame, which stays suspended until resumed.
+  return net::async_initiate<decltype(net::use_awaitable), void(Response)>(
+      [this, &w, &req, &match](auto resume) {
+        w.pending.push_back(BlockingItem{&req, std::move(match), Response{}, std::move(resume)});
+        if (!w.flush_posted) {
+          w.flush_posted = true;
+          net::post(w.ctx, [this, &w] { flush_blocking(w); });
+        }
+      },
+      net::use_awaitable);
+}
+
+void Server::Impl::flush_blocking(Worker& w) {
+  w.flush_posted = false;
+  if (w.pending.empty()) return;
+  auto batch = std::make_shared<BlockingBatch>();
+  batch->items = std::move(w.pending);
+  w.pending.clear();
+  // One pool job per item up to the pool size: the jobs pull items from the
+  // batch, so a slow request does not hold the others when threads are free.
+  std::size_t jobs = std::min(batch->items.size(), pool_threads_);
+  for (std::size_t j = 0; j < jobs; ++j) {
+    net::post(*pool_, [this, batch, &w] { run_batch(batch, w); });
+  }
+}
+
+void Server::Impl::run_batch(const std::shared_ptr<BlockingBatch>& batch, Worker& w) {
+  std::vector<std::size_t> done;
+  // Responses go back to the I/O thread in groups; a request that took long is
+  // sent back at once so the ones after it do not delay it further.
+  auto send_back = [&] {
+    if (done.empty()) return;
+    net::post(w.ctx, [batch, idx = std::move(done)]() mutable {
+      for (auto i : idx) {
+        auto& item = batch->items[i];
+        auto resume = std::move(item.resume);
+        std::move(resume)(std::move(item.res));
+      }
+    });
+    done = {};
+  };
+  for (;;) {
+    std::size_t i = batch->next.fetch_add(1);
+    if (i >= batch->items.size()) break;
+    auto& item = batch->items[i];
+    auto started = std::chrono::steady_clock::now();
+    try {
+      item.res = pipeline_.run(*item.req, std::move(item.match));
+    } catch (...) {
+      item.res = error_response(500);
+      item.res.close = true;
+    }
+    done.push_back(i);
+    if (std::chrono::steady_clock::now() - started > std::chrono::milliseconds(1)) send_back();
+  }
+  send_back();
 }
 
 Server::Server(ServerOptions options, const Pipeline& pipeline, observe::Logger& logger,

@@ -105,14 +105,25 @@ std::int64_t Db::changes() const {
   return sqlite3_changes64(db_);
 }
 
-Stmt::Stmt(const Db& db, std::string_view sql) : db_(db) {
+Stmt::Stmt(const Db& db, std::string_view sql) : db_(db), sql_(sql) {
+  // Statements come from the connection's cache: preparing (parsing and
+  // planning) costs more than running a point read. A statement already in
+  // use (a nested query with the same text) gets a private copy.
+  stmt_ = db.checkout(sql_);
+  if (stmt_) {
+    cached_ = true;
+    return;
+  }
   int rc =
       sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK) db.throw_error("prepare");
 }
 
 Stmt::~Stmt() {
-  sqlite3_finalize(stmt_);
+  if (cached_)
+    db_.checkin(sql_, stmt_);
+  else
+    sqlite3_finalize(stmt_);
 }
 
 Stmt& Stmt::bind(int i, std::string_view text) {

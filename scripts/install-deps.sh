@@ -33,6 +33,15 @@ else
   echo "install-deps: all Debian packages present"
 fi
 
+# Node.js runs the end-to-end suite (the PocketBase JS SDK) and the Node peer
+# in the benchmarks; any Node >= 18 with npm will do (Debian 12 ships 18).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: installing nodejs npm"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
 # The Debian nginx and prometheus packages start system services on install;
 # Plinth only uses their binaries (benchmarks, promtool), so leave no daemon running.
 for svc in nginx prometheus prometheus-node-exporter; do

@@ -418,5 +418,38 @@ TEST_F(Collections, Delete) {
   EXPECT_EQ(api().del("/api/collections/parent", su()).status, 204);
 }
 
+TEST_F(Collections, ImportValidatesEachCollectionAgainstTheOnesBeforeIt) {
+  // The second collection relates to the first, and its rules reach through
+  // that relation: both only exist once the import is applied.
+  auto body = R"J({"deleteMissing":false,"collections":[
+    {"id":"pbc_imp_boards1","name":"imp_boards","type":"base","listRule":"owner = @request.auth.id",
+     "fields":[{"name":"owner","type":"relation","collectionId":"_pb_users_auth_","maxSelect":1}]},
+    {"name":"imp_tasks","type":"base","listRule":"board.owner = @request.auth.id",
+     "fields":[{"name":"board","type":"relation","collectionId":"pbc_imp_boards1","maxSelect":1},
+               {"name":"title","type":"text"}]}]})J";
+  auto r = api().send("PUT", "/api/collections/import", body, su());
+  ASSERT_EQ(r.status, 204) << r.body;
+  auto tasks = api().get("/api/collections/imp_tasks", su());
+  ASSERT_EQ(tasks.status, 200) << tasks.body;
+  EXPECT_EQ(str_at(tasks.json, "/listRule"), "board.owner = @request.auth.id");
+
+  // Importing the same schema again (fields matched by name, the system `id`
+  // field left out) updates in place.
+  r = api().send("PUT", "/api/collections/import", body, su());
+  ASSERT_EQ(r.status, 204) << r.body;
+  auto again = api().get("/api/collections/imp_tasks", su());
+  EXPECT_EQ(str_at(again.json, "/fields/0/name"), "id");
+  EXPECT_EQ(str_at(again.json, "/fields/1/id"), str_at(tasks.json, "/fields/1/id"));
+
+  // A rule naming a field that exists nowhere still fails, and nothing is applied.
+  auto bad = R"J({"collections":[
+    {"name":"imp_ok","type":"base","fields":[{"name":"a","type":"text"}]},
+    {"name":"imp_bad","type":"base","listRule":"nosuch.owner = 1","fields":[]}]})J";
+  r = api().send("PUT", "/api/collections/import", bad, su());
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(str_at(r.json, "/data/collections/1/listRule/code"), "validation_invalid_rule");
+  EXPECT_EQ(api().get("/api/collections/imp_ok", su()).status, 404);
+}
+
 }  // namespace
 }  // namespace plinth::test::data

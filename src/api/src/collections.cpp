@@ -173,17 +173,24 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
       }
     }
   }
-  if (existing && field_errors.empty()) {
+  if (existing && fs && !fs->is_null() && field_errors.empty()) {
+    // As PocketBase: system fields left out of the list (a schema written by
+    // hand or exported without them) are kept, not dropped; `id` stays first.
     for (const auto& ef : existing->fields) {
       if (!ef.system) continue;
       bool kept = false;
       for (const auto& f : c.fields) kept = kept || f.id == ef.id;
-      if (!kept) {
+      if (kept) continue;
+      if (c.field(ef.name)) {
         errors["fields"] =
             json::object{{"name", error_leaf("validation_system_field_change",
                                              "System fields cannot be deleted or renamed.")}};
         break;
       }
+      if (ef.name == "id")
+        c.fields.insert(c.fields.begin(), ef);
+      else
+        c.fields.push_back(ef);
     }
   }
   if (!field_errors.empty()) errors["fields"] = std::move(field_errors);
@@ -490,6 +497,7 @@ void register_collection_routes(http::Router& router, Services& s) {
         auto* dm = body.if_contains("deleteMissing");
         bool delete_missing = dm && dm->is_bool() && dm->get_bool();
         auto cat = s.store.catalog();
+        std::shared_ptr<const core::Catalog> work = cat;
         std::vector<store::SchemaChange> changes;
         std::set<std::string> imported_ids;
         json::object item_errors;
@@ -503,19 +511,30 @@ void register_collection_routes(http::Router& router, Services& s) {
           const auto& obj = item.get_object();
           auto* id = obj.if_contains("id");
           std::shared_ptr<const core::Collection> existing;
-          if (id && id->is_string()) {
+          if (id && id->is_string() && !id->get_string().empty()) {
             existing = cat->find(id->get_string());
             if (existing && existing->id != id->get_string()) existing = nullptr;
+          } else if (auto* name = obj.if_contains("name"); name && name->is_string()) {
+            // Without an id, an existing collection of that name is the one updated.
+            existing = cat->find(name->get_string());
           }
           try {
+            // Each collection is validated against the catalog as the import
+            // has made it so far: later collections may relate to, and have
+            // rules reaching into, earlier ones.
+            core::Collection result = existing ? collection_from_body(obj, *work, existing.get())
+                                               : collection_from_body(obj, *work);
+            imported_ids.insert(result.id);
+            std::vector<std::shared_ptr<const core::Collection>> next;
+            for (const auto& c : work->all()) {
+              if (c->id != result.id) next.push_back(c);
+            }
+            next.push_back(std::make_shared<core::Collection>(result));
+            work = std::make_shared<core::Catalog>(std::move(next));
             if (existing) {
-              auto after = collection_from_body(obj, *cat, existing.get());
-              imported_ids.insert(after.id);
-              changes.push_back({store::SchemaChange::Kind::update, *existing, std::move(after)});
+              changes.push_back({store::SchemaChange::Kind::update, *existing, std::move(result)});
             } else {
-              auto created = collection_from_body(obj, *cat);
-              imported_ids.insert(created.id);
-              changes.push_back({store::SchemaChange::Kind::create, {}, std::move(created)});
+              changes.push_back({store::SchemaChange::Kind::create, {}, std::move(result)});
             }
           } catch (const http::ApiError& e) {
             auto data = core::parse_json(e.data_json());

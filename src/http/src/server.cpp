@@ -3,6 +3,7 @@
 
 #include "plinth/http/server.hpp"
 
+#include <sched.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -103,6 +104,15 @@ struct BlockingBatch {
   std::atomic<std::size_t> next{0};
 };
 
+// CPUs this process may run on (its affinity mask, e.g. under taskset or a
+// container's cpuset), at least 1.
+std::size_t usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
 struct ConnHandle {
   bool idle = false;
   std::function<void()> cancel;
@@ -170,6 +180,7 @@ class Server::Impl {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<net::thread_pool> pool_;
   std::size_t pool_threads_ = 1;
+  std::size_t cores_ = usable_cores();
   std::optional<net::ssl::context> ssl_ctx_;
   std::optional<net::signal_set> signals_;
   std::atomic<bool> stopping_{false};
@@ -546,9 +557,18 @@ void Server::Impl::flush_blocking(Worker& w) {
   auto batch = std::make_shared<BlockingBatch>();
   batch->items = std::move(w.pending);
   w.pending.clear();
-  // One pool job per item up to the pool size: the jobs pull items from the
-  // batch, so a slow request does not hold the others when threads are free.
-  std::size_t jobs = std::min(batch->items.size(), pool_threads_);
+  // Jobs pull items from the batch one at a time, so the number of jobs is
+  // the batch's parallelism. A write waits for its group commit, so each gets
+  // a job of its own (that is what lets one commit carry many of them); reads
+  // are CPU work, and waking more threads than there are cores for them only
+  // adds context switches.
+  std::size_t writes = 0;
+  for (const auto& item : batch->items) {
+    if (item.req->method != "GET" && item.req->method != "HEAD") ++writes;
+  }
+  std::size_t reads = batch->items.size() - writes;
+  std::size_t read_jobs = std::min<std::size_t>(cores_, (reads + 3) / 4);
+  std::size_t jobs = std::min(writes + read_jobs, pool_threads_);
   for (std::size_t j = 0; j < jobs; ++j) {
     net::post(*pool_, [this, batch, &w] { run_batch(batch, w); });
   }

@@ -84,6 +84,15 @@ describe("records", () => {
     );
   });
 
+  it("expands relations on create and update responses", async () => {
+    const dee = await pb.collection("authors").create({ name: "Dee" });
+    const eve = await pb.collection("authors").create({ name: "Eve" });
+    const rec = await pb.collection("books").create({ title: "Expanded", author: dee.id }, { expand: "author" });
+    assert.equal(rec.expand.author.name, "Dee");
+    const up = await pb.collection("books").update(rec.id, { author: eve.id }, { expand: "author", fields: "id,expand.author.name" });
+    assert.deepEqual(up, { id: rec.id, expand: { author: { name: "Eve" } } });
+  });
+
   it("updates partially with + and - modifiers", async () => {
     const rec = await pb.collection("books").create({ title: "Mods", pages: 10, tags: ["new"] });
     const up = await pb.collection("books").update(rec.id, { "pages+": 5, "tags+": "signed", title: "Mods 2" });

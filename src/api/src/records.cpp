@@ -129,14 +129,64 @@ std::string excerpt(std::string_view html, std::size_t max, bool ellipsis) {
   return text;
 }
 
-// `fields=a,b,c:excerpt(100,true)` keeps only those keys (`*` = every key).
+struct FieldPick {
+  std::vector<std::string> path;                   // "expand.author.name" split at dots
+  std::optional<std::pair<std::size_t, bool>> ex;  // :excerpt(max, ellipsis) on the last key
+};
+
+void pick_into(json::value& v, const std::vector<const FieldPick*>& picks, std::size_t depth);
+
+// Keeps the keys of `o` that one of `picks` names at `depth` (`*` names every
+// key); a pick that goes deeper keeps only what it names inside that value.
+json::object pick_object(json::object& o, const std::vector<const FieldPick*>& picks,
+                         std::size_t depth) {
+  json::object out;
+  for (auto& kv : o) {
+    bool whole = false;
+    std::optional<std::pair<std::size_t, bool>> ex;
+    std::vector<const FieldPick*> deeper;
+    for (const auto* p : picks) {
+      const auto& seg = p->path[depth];
+      if (seg != "*" && seg != kv.key()) continue;
+      if (depth + 1 == p->path.size()) {
+        whole = true;
+        if (p->ex) ex = p->ex;
+      } else {
+        deeper.push_back(p);
+      }
+    }
+    if (!whole && deeper.empty()) continue;
+    if (whole) {
+      if (ex && kv.value().is_string()) {
+        out.emplace(kv.key(), excerpt(kv.value().get_string(), ex->first, ex->second));
+      } else {
+        out.emplace(kv.key(), std::move(kv.value()));
+      }
+      continue;
+    }
+    pick_into(kv.value(), deeper, depth + 1);
+    out.emplace(kv.key(), std::move(kv.value()));
+  }
+  return out;
+}
+
+void pick_into(json::value& v, const std::vector<const FieldPick*>& picks, std::size_t depth) {
+  if (v.is_object()) {
+    v = pick_object(v.get_object(), picks, depth);
+  } else if (v.is_array()) {
+    for (auto& e : v.get_array()) pick_into(e, picks, depth);
+  }
+}
+
+// `fields=a,b:excerpt(100,true),expand.author.name` keeps only those keys, as
+// PocketBase: `*` is every key of its level, dots reach into nested objects
+// (expanded records, arrays of them, json values).
 json::object pick_fields(json::object o, const std::optional<std::string>& fields) {
   if (!fields || fields->empty()) return o;
-  bool all = false;
-  std::map<std::string, std::optional<std::pair<std::size_t, bool>>> keep;
+  std::vector<FieldPick> picks;
   for (const auto& part : split_fields(*fields)) {
     std::string name = part;
-    std::optional<std::pair<std::size_t, bool>> ex;
+    FieldPick pick;
     auto colon = part.find(':');
     if (colon != std::string::npos) {
       name = part.substr(0, colon);
@@ -152,28 +202,20 @@ json::object pick_fields(json::object o, const std::optional<std::string>& field
         throw http::ApiError(400, "Invalid excerpt length.");
       }
       bool dots = args.size() > 1 && util::trim(args[1]) == "true";
-      ex = std::make_pair(max, dots);
+      pick.ex = std::make_pair(max, dots);
     }
-    if (name == "*") {
-      all = true;
-    } else if (name.rfind("expand", 0) == 0) {
-      keep["expand"] = std::nullopt;  // expand.* keeps the expanded records
-    } else {
-      keep[name] = ex;
+    for (auto seg : util::split(name, '.')) {
+      auto t = util::trim(seg);
+      if (t.empty()) throw http::ApiError(400, "Invalid fields parameter \"" + part + "\".");
+      pick.path.emplace_back(t);
     }
+    if (pick.path.size() > 16) throw http::ApiError(400, "Too deeply nested fields parameter.");
+    picks.push_back(std::move(pick));
   }
-  json::object out;
-  for (const auto& kv : o) {
-    auto it = keep.find(std::string(kv.key()));
-    if (it == keep.end() && !all) continue;
-    if (it != keep.end() && it->second && kv.value().is_string()) {
-      out.emplace(kv.key(),
-                  excerpt(kv.value().get_string(), it->second->first, it->second->second));
-    } else {
-      out.emplace(kv.key(), kv.value());
-    }
-  }
-  return out;
+  std::vector<const FieldPick*> refs;
+  refs.reserve(picks.size());
+  for (const auto& p : picks) refs.push_back(&p);
+  return pick_object(o, refs, 0);
 }
 
 core::ViewOptions view_options(const std::optional<AuthContext>& auth, const core::Collection& c,
@@ -390,6 +432,22 @@ std::vector<std::string> expand_paths(const http::Request& req) {
   return out;
 }
 
+// `expand` on a create or update response, as on a view: the written record
+// is read back and its relations expanded under their view rules.
+void expand_written(Services& s, const core::Collection& c, json::object& out,
+                    const http::Request& req, const std::optional<AuthContext>& auth) {
+  auto paths = expand_paths(req);
+  if (paths.empty()) return;
+  auto* id = out.if_contains("id");
+  if (!id || !id->is_string()) return;
+  auto meta = request_meta(req);
+  guard_store("", [&] {
+    auto rec = s.store.get_record(c, id->get_string());
+    if (rec) expand_records(s, c, {&*rec}, {&out}, paths, auth, meta, 0);
+    return 0;
+  });
+}
+
 }  // namespace
 
 void register_record_routes(http::Router& router, Services& s) {
@@ -513,6 +571,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto body = parse_body(req);
         StoreAsTx ops(s.store);
         auto out = create_record(s, ops, *c, auth, request_meta(req), body);
+        expand_written(s, *c, out, req, auth);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
       blocking);
@@ -525,6 +584,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto body = parse_body(req);
         StoreAsTx ops(s.store);
         auto out = update_record(s, ops, *c, auth, request_meta(req), req.param("id"), body);
+        expand_written(s, *c, out, req, auth);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
       blocking);

@@ -1,21 +1,16 @@
 // Batch requests, settings, health, and auth with the SDK's auth store.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Server, SUPERUSER, rejectsWith } from "./lib/server.mjs";
+import { PUBLIC_RULES, serverForSuite, SUPERUSER, rejectsWith } from "./lib/server.mjs";
 
 describe("batch, settings, health and auth", () => {
-  const server = new Server();
+  const server = serverForSuite();
   let pb;
   before(async () => {
-    await server.start();
     pb = await server.superuser();
     await pb.collections.create({
       name: "tasks",
-      listRule: "",
-      viewRule: "",
-      createRule: "",
-      updateRule: "",
-      deleteRule: "",
+      ...PUBLIC_RULES,
       fields: [
         { name: "title", type: "text", required: true },
         { name: "done", type: "bool" },
@@ -24,7 +19,6 @@ describe("batch, settings, health and auth", () => {
     });
     await pb.settings.update({ batch: { enabled: true, maxRequests: 50, timeout: 3, maxBodySize: 0 } });
   });
-  after(() => server.stop());
 
   it("reports health", async () => {
     const h = await server.client().health.check();

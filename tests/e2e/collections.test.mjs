@@ -1,16 +1,14 @@
 // Collections management through the SDK's CollectionService.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Server, rejectsWith } from "./lib/server.mjs";
+import { serverForSuite, rejectsWith } from "./lib/server.mjs";
 
 describe("collections", () => {
-  const server = new Server();
+  const server = serverForSuite();
   let pb;
   before(async () => {
-    await server.start();
     pb = await server.superuser();
   });
-  after(() => server.stop());
 
   it("lists the system collections with filter and sort", async () => {
     const all = await pb.collections.getFullList({ sort: "name" });

@@ -1,13 +1,12 @@
 // Records CRUD and listing through the SDK's RecordService.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Server, rejectsWith } from "./lib/server.mjs";
+import { PUBLIC_RULES, serverForSuite, rejectsWith } from "./lib/server.mjs";
 
 describe("records", () => {
-  const server = new Server();
+  const server = serverForSuite();
   let pb;
   before(async () => {
-    await server.start();
     pb = await server.superuser();
     await pb.collections.create({
       name: "authors",
@@ -18,11 +17,7 @@ describe("records", () => {
     const authors = await pb.collections.getOne("authors");
     await pb.collections.create({
       name: "books",
-      listRule: "",
-      viewRule: "",
-      createRule: "",
-      updateRule: "",
-      deleteRule: "",
+      ...PUBLIC_RULES,
       fields: [
         { name: "title", type: "text", required: true, max: 200 },
         { name: "pages", type: "number", min: 1, onlyInt: true },
@@ -42,7 +37,6 @@ describe("records", () => {
       ],
     });
   });
-  after(() => server.stop());
 
   it("creates a record with every field type and reads it back", async () => {
     const ann = await pb.collection("authors").create({ name: "Ann" });

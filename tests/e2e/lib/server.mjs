@@ -1,6 +1,7 @@
 // Starts a real `plinth serve` on a free loopback port with a fresh data
 // directory, and stops it. The binary is PLINTH_BIN or the release build.
 import { spawn, execFileSync } from "node:child_process";
+import { after, before } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,6 +15,9 @@ globalThis.EventSource ??= EventSource;
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const PLINTH_BIN =
   process.env.PLINTH_BIN ?? path.resolve(here, "../../../build/release/bin/plinth");
+
+// Rules that let anyone list, view, create, update and delete.
+export const PUBLIC_RULES = { listRule: "", viewRule: "", createRule: "", updateRule: "", deleteRule: "" };
 
 export const SUPERUSER = { email: "root@example.com", password: "root-password-123" };
 
@@ -70,6 +74,14 @@ export class Server {
     }
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+// A server for the enclosing `describe`: started before its tests, stopped after.
+export function serverForSuite(extraArgs = []) {
+  const server = new Server(extraArgs);
+  before(() => server.start());
+  after(() => server.stop());
+  return server;
 }
 
 // Expects `promise` to reject with the SDK's ClientResponseError of `status`;

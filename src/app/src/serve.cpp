@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "plinth/api/account.hpp"
 #include "plinth/api/data.hpp"
 #include "plinth/api/ops.hpp"
 #include "plinth/auth/password.hpp"
@@ -13,6 +14,7 @@
 #include "plinth/core/record.hpp"
 #include "plinth/http/middleware.hpp"
 #include "plinth/http/pipeline.hpp"
+#include "plinth/mail/outbox.hpp"
 #include "plinth/observe/log.hpp"
 #include "plinth/observe/metrics.hpp"
 #include "plinth/store/store.hpp"
@@ -64,10 +66,18 @@ int run_serve(const ServeConfig& cfg) {
       "Group commits (one transaction each) made by the store's writer.",
       [store_ptr] { return static_cast<double>(store_ptr->write_stats().commits); });
 
+  mail::Outbox outbox(*store, logger, {}, mail::smtp_sender(*store));
+  registry.callback_counter("plinth_mail_sent_total", "Mails delivered to the SMTP server.",
+                            [&outbox] { return static_cast<double>(outbox.stats().sent); });
+  registry.callback_counter(
+      "plinth_mail_send_failures_total", "Failed mail delivery attempts (each is retried).",
+      [&outbox] { return static_cast<double>(outbox.stats().failed_attempts); });
+
   http::Router router;
   api::register_health(router);
   api::register_metrics(router, registry);
   api::register_data_routes(router, services);
+  api::register_account_routes(router, services, outbox);
 
   http::Pipeline pipeline(router, logger);
   pipeline.use(http::request_id());
@@ -108,7 +118,9 @@ int run_serve(const ServeConfig& cfg) {
     } catch (const std::exception&) {
     }
   }
+  outbox.start();
   bool clean = server.run();
+  outbox.stop();
   logger.write(observe::LogLine(observe::Level::info, "server stopped").boolean("clean", clean));
   return 0;
 }

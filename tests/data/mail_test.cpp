@@ -1,0 +1,471 @@
+// Mail-based account flows end to end against the real binary: SMTP settings
+// point at a test SMTP sink, each flow is requested over HTTP, the mail is read
+// from the sink, and the token or code in it is followed. Also bad, expired and
+// reused tokens, OTP limits, no enumeration, and delivery after the SMTP
+// server comes up late.
+
+#include <regex>
+#include <thread>
+
+#include "data_support.hpp"
+#include "smtp_sink.hpp"
+
+namespace plinth::test::data {
+namespace {
+
+constexpr auto kMailWait = std::chrono::seconds(15);
+const std::string kValidation = "An error occurred while validating the submitted data.";
+
+std::string smtp_settings(std::uint16_t port) {
+  json::object s{
+      {"smtp", {{"enabled", true}, {"host", "127.0.0.1"}, {"port", port}, {"tls", false}}},
+      {"meta",
+       {{"appName", "Plinth Test"},
+        {"appURL", "http://app.test"},
+        {"senderName", "Plinth"},
+        {"senderAddress", "noreply@plinth.test"}}}};
+  return json::serialize(s);
+}
+
+// The JWT that follows `marker` in the mail's decoded body.
+std::string token_after(const SinkMessage& m, std::string_view marker) {
+  auto body = m.decoded_body();
+  auto p = body.find(marker);
+  if (p == std::string::npos) return {};
+  p += marker.size();
+  auto e = body.find_first_not_of(
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.", p);
+  return body.substr(p, e - p);
+}
+
+std::string code_in(const SinkMessage& m) {
+  std::smatch match;
+  std::string body = m.decoded_body();
+  static const std::regex kCode("<strong>([0-9]+)</strong>");
+  return std::regex_search(body, match, kCode) ? match[1].str() : std::string();
+}
+
+std::string field_code(const Reply& r, std::string_view field) {
+  return str_at(r.json, "/data/" + std::string(field) + "/code");
+}
+
+class Mail : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sink_ = new SmtpSink();
+    server_ = new SeededServer();
+    auto r = server_->api().patch("/api/settings", smtp_settings(sink_->port()), server_->token());
+    ASSERT_EQ(r.status, 200) << r.body;
+    // An auth collection with OTP on and its own templates.
+    create_collection(server_->api(), server_->token(), R"json({
+      "name":"members","type":"auth","createRule":"","viewRule":"id = @request.auth.id",
+      "fields":[{"name":"name","type":"text"}],
+      "otp":{"enabled":true,"duration":180,"length":6,
+             "emailTemplate":{"subject":"{APP_NAME} code for {RECORD:name}",
+                              "body":"<p>Your code: <strong>{OTP}</strong> ({OTP_ID})</p>"}},
+      "verificationTemplate":{"subject":"Members: verify {RECORD:email}",
+                              "body":"<p><a href=\"{APP_URL}/verify/{TOKEN}\">Verify</a></p>"}
+    })json");
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete sink_;
+    server_ = nullptr;
+    sink_ = nullptr;
+  }
+  static const Api& api() { return server_->api(); }
+  static const std::string& su() { return server_->token(); }
+  static SmtpSink& sink() { return *sink_; }
+
+  static std::string create_user(std::string_view collection, std::string_view email,
+                                 std::string_view password = "initial-pass-1") {
+    json::object u{{"email", email},
+                   {"password", password},
+                   {"passwordConfirm", password},
+                   {"name", "Name of " + std::string(email)}};
+    return str_at(create_record(api(), collection, json::serialize(u)), "/id");
+  }
+  static Reply post(std::string_view collection, std::string_view action, const json::object& body,
+                    std::string_view token = {}) {
+    return api().post("/api/collections/" + std::string(collection) + "/" + std::string(action),
+                      json::serialize(body), token);
+  }
+  static json::value record(std::string_view collection, const std::string& id) {
+    return api().get(records_path(collection, id), su()).json;
+  }
+  // Outbox rows addressed to `to` (GET /api/plinth/mail).
+  static std::vector<json::value> outbox_rows(std::string_view to) {
+    auto r = api().get("/api/plinth/mail", su());
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<json::value> out;
+    for (const auto& item : at(r.json, "/items").as_array()) {
+      if (str_at(item, "/recipients") == to) out.push_back(item);
+    }
+    return out;
+  }
+  static std::string key_of(const std::string& table, const std::string& id,
+                            const std::string& option) {
+    return sqlite(server_->db_path(), "SELECT tokenKey FROM " + table + " WHERE id='" + id + "'") +
+           sqlite(server_->db_path(), "SELECT json_extract(options,'$." + option +
+                                          ".secret') FROM _collections WHERE name='" + table + "'");
+  }
+
+  static SmtpSink* sink_;
+  static SeededServer* server_;
+};
+SmtpSink* Mail::sink_ = nullptr;
+SeededServer* Mail::server_ = nullptr;
+
+TEST_F(Mail, VerificationFlowFollowsTheLinkInTheMail) {
+  auto id = create_user("users", "verify-me@example.com");
+  EXPECT_FALSE(at(record("users", id), "/verified").as_bool());
+  auto r = post("users", "request-verification", {{"email", "verify-me@example.com"}});
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(r.body, "");
+  auto m = sink().wait_for("verify-me@example.com", kMailWait);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->from, "noreply@plinth.test");
+  EXPECT_EQ(m->header("From"), "\"Plinth\" <noreply@plinth.test>");
+  EXPECT_EQ(m->header("Subject"), "Verify your Plinth Test email");
+  auto token = token_after(*m, "http://app.test/_/#/auth/confirm-verification/");
+  ASSERT_FALSE(token.empty()) << m->decoded_body();
+  auto claims = jwt_claims(token);
+  EXPECT_EQ(str_at(claims, "/type"), "verification");
+  EXPECT_EQ(str_at(claims, "/email"), "verify-me@example.com");
+  EXPECT_EQ(str_at(claims, "/id"), id);
+  EXPECT_EQ(str_at(claims, "/collectionId"), "_pb_users_auth_");
+
+  r = post("users", "confirm-verification", {{"token", token}});
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_TRUE(at(record("users", id), "/verified").as_bool());
+  // Again: already verified, nothing changes (PocketBase answers 204).
+  EXPECT_EQ(post("users", "confirm-verification", {{"token", token}}).status, 204);
+  // A verified account gets no further verification mail.
+  auto before = outbox_rows("verify-me@example.com").size();
+  EXPECT_EQ(post("users", "request-verification", {{"email", "verify-me@example.com"}}).status,
+            204);
+  EXPECT_EQ(outbox_rows("verify-me@example.com").size(), before);
+}
+
+TEST_F(Mail, CollectionTemplatesAreHonoured) {
+  create_user("members", "templated@example.com");
+  EXPECT_EQ(post("members", "request-verification", {{"email", "templated@example.com"}}).status,
+            204);
+  auto m = sink().wait_for("templated@example.com", kMailWait);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->header("Subject"), "Members: verify templated@example.com");
+  auto token = token_after(*m, "http://app.test/verify/");
+  ASSERT_FALSE(token.empty()) << m->decoded_body();
+  EXPECT_EQ(post("members", "confirm-verification", {{"token", token}}).status, 204);
+  // The token belongs to `members`: `users` refuses it.
+  auto r = post("users", "confirm-verification", {{"token", token}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_code(r, "token"), "validation_token_collection_mismatch") << r.body;
+}
+
+TEST_F(Mail, RequestsDoNotRevealWhichEmailsExist) {
+  create_user("users", "exists@example.com");
+  for (const char* action : {"request-verification", "request-password-reset"}) {
+    auto known = post("users", action, {{"email", "exists@example.com"}});
+    auto unknown = post("users", action, {{"email", "nobody-here@example.com"}});
+    EXPECT_EQ(known.status, 204) << action;
+    EXPECT_EQ(unknown.status, 204) << action;
+    EXPECT_EQ(known.body, unknown.body) << action;
+  }
+  auto otp = post("members", "request-otp", {{"email", "nobody-here@example.com"}});
+  EXPECT_EQ(otp.status, 200);
+  EXPECT_EQ(str_at(otp.json, "/otpId").size(), 15U);
+  EXPECT_EQ(keys_of(otp.json), std::vector<std::string>{"otpId"});
+  // ... and it leads nowhere.
+  auto auth = post("members", "auth-with-otp",
+                   {{"otpId", str_at(otp.json, "/otpId")}, {"password", "123456"}});
+  EXPECT_EQ(auth.status, 400);
+  EXPECT_TRUE(outbox_rows("nobody-here@example.com").empty());
+}
+
+TEST_F(Mail, BadInputGetsValidationErrors) {
+  struct Case {
+    const char* name;
+    const char* collection;
+    const char* action;
+    std::string body;
+    int status;
+    std::string field, code;
+  } cases[] = {
+      {"missing email", "users", "request-verification", "{}", 400, "email", "validation_required"},
+      {"bad email", "users", "request-password-reset", R"({"email":"not-an-email"})", 400, "email",
+       "validation_is_email"},
+      {"missing token", "users", "confirm-verification", "{}", 400, "token", "validation_required"},
+      {"garbage token", "users", "confirm-verification", R"({"token":"abc.def.ghi"})", 400, "token",
+       "validation_invalid_token_claims"},
+      {"garbage reset token", "users", "confirm-password-reset",
+       R"({"token":"x","password":"new-pass-123","passwordConfirm":"new-pass-123"})", 400, "token",
+       "validation_invalid_token"},
+      {"missing otp id", "members", "auth-with-otp", R"({"password":"1"})", 400, "otpId",
+       "validation_required"},
+      {"email change token without newEmail", "users", "confirm-email-change",
+       R"({"token":"a.b.c","password":"x"})", 400, "token", "validation_invalid_token_payload"},
+  };
+  for (const auto& c : cases) {
+    auto r = api().post("/api/collections/" + std::string(c.collection) + "/" + c.action, c.body);
+    EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
+    EXPECT_EQ(str_at(r.json, "/message"), kValidation) << c.name;
+    EXPECT_EQ(field_code(r, c.field), c.code) << c.name << ": " << r.body;
+  }
+  // Not JSON at all.
+  auto r = api().post("/api/collections/users/request-verification", "{nope");
+  EXPECT_EQ(r.status, 400);
+  // Not an auth collection.
+  EXPECT_EQ(api().post("/api/collections/nope/request-verification", "{}").status, 404);
+  // Superusers are verified by default.
+  r = post("_superusers", "request-verification", {{"email", "admin@example.com"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(str_at(r.json, "/message"), "All superusers are verified by default.");
+  // OTP is off on users.
+  r = post("users", "request-otp", {{"email", "x@example.com"}});
+  EXPECT_EQ(r.status, 403);
+}
+
+TEST_F(Mail, PasswordResetWorksOnceAndSignsOldSessionsOut) {
+  auto id = create_user("users", "reset-me@example.com", "old-pass-123");
+  auto old_session = login(api(), "users", "reset-me@example.com", "old-pass-123");
+  EXPECT_EQ(post("users", "request-password-reset", {{"email", "reset-me@example.com"}}).status,
+            204);
+  auto m = sink().wait_for("reset-me@example.com", kMailWait);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->header("Subject"), "Reset your Plinth Test password");
+  auto token = token_after(*m, "/_/#/auth/confirm-password-reset/");
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(str_at(jwt_claims(token), "/type"), "passwordReset");
+
+  auto r = post("users", "confirm-password-reset",
+                {{"token", token}, {"password", "new-pass-456"}, {"passwordConfirm", "other"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_code(r, "passwordConfirm"), "validation_values_mismatch") << r.body;
+  // The failed attempt changed nothing: the old password still works.
+  login(api(), "users", "reset-me@example.com", "old-pass-123");
+
+  r = post("users", "confirm-password-reset",
+           {{"token", token}, {"password", "new-pass-456"}, {"passwordConfirm", "new-pass-456"}});
+  EXPECT_EQ(r.status, 204) << r.body;
+  login(api(), "users", "reset-me@example.com", "new-pass-456");
+  auto old = api().post("/api/collections/users/auth-with-password",
+                        R"({"identity":"reset-me@example.com","password":"old-pass-123"})");
+  EXPECT_EQ(old.status, 400);
+  EXPECT_EQ(api().post("/api/collections/users/auth-refresh", "", old_session).status, 401)
+      << "sessions from before the reset are revoked";
+  // The mailed token proved the address: the account is verified now.
+  EXPECT_TRUE(at(record("users", id), "/verified").as_bool());
+  // Reused: refused.
+  r = post(
+      "users", "confirm-password-reset",
+      {{"token", token}, {"password", "third-pass-789"}, {"passwordConfirm", "third-pass-789"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_code(r, "token"), "validation_invalid_token");
+  login(api(), "users", "reset-me@example.com", "new-pass-456");
+}
+
+TEST_F(Mail, RepeatedRequestsAreHeldByTheResendGuard) {
+  create_user("users", "impatient@example.com");
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(post("users", "request-password-reset", {{"email", "impatient@example.com"}}).status,
+              204);
+  }
+  EXPECT_EQ(outbox_rows("impatient@example.com").size(), 1U);
+}
+
+TEST_F(Mail, ExpiredAndForgedTokensAreRefused) {
+  auto id = create_user("users", "forged@example.com");
+  auto key = key_of("users", id, "verificationToken");
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  auto claims = [&](std::int64_t exp, std::string type) {
+    return json::serialize(json::object{{"collectionId", "_pb_users_auth_"},
+                                        {"email", "forged@example.com"},
+                                        {"exp", exp},
+                                        {"id", id},
+                                        {"type", type}});
+  };
+  const std::string header = R"({"alg":"HS256","typ":"JWT"})";
+  const std::string kInvalid = "validation_invalid_token";
+  struct Case {
+    const char* name;
+    std::string token;
+    std::string code;
+  } cases[] = {
+      {"expired", sign_jwt(header, claims(now - 10, "verification"), key), kInvalid},
+      {"wrong key", sign_jwt(header, claims(now + 600, "verification"), key + "x"), kInvalid},
+      {"wrong type", sign_jwt(header, claims(now + 600, "passwordReset"), key), kInvalid},
+      {"alg none",
+       base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." +
+           base64url_encode(claims(now + 600, "verification")) + ".",
+       kInvalid},
+      // An auth token has no email claim (PocketBase's first check).
+      {"auth token", login(api(), "users", "forged@example.com", "initial-pass-1"),
+       "validation_invalid_token_claims"},
+  };
+  for (const auto& c : cases) {
+    auto r = post("users", "confirm-verification", {{"token", c.token}});
+    EXPECT_EQ(r.status, 400) << c.name;
+    EXPECT_EQ(field_code(r, "token"), c.code) << c.name << ": " << r.body;
+  }
+  EXPECT_FALSE(at(record("users", id), "/verified").as_bool());
+  // The same claims, live and signed with the right key, do verify.
+  auto good = sign_jwt(header, claims(now + 600, "verification"), key);
+  EXPECT_EQ(post("users", "confirm-verification", {{"token", good}}).status, 204);
+  EXPECT_TRUE(at(record("users", id), "/verified").as_bool());
+}
+
+TEST_F(Mail, EmailChangeNeedsTheTokenAndThePassword) {
+  auto id = create_user("users", "before@example.com", "change-pass-1");
+  auto session = login(api(), "users", "before@example.com", "change-pass-1");
+  auto r = post("users", "request-email-change", {{"newEmail", "after@example.com"}});
+  EXPECT_EQ(r.status, 401);
+  r = post("users", "request-email-change", {{"newEmail", "before@example.com"}}, session);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_code(r, "newEmail"), "validation_not_in_invalid");
+  create_user("users", "taken@example.com");
+  r = post("users", "request-email-change", {{"newEmail", "taken@example.com"}}, session);
+  EXPECT_EQ(field_code(r, "newEmail"), "validation_invalid_new_email");
+  r = post("users", "request-email-change", {{"newEmail", "after@example.com"}}, session);
+  EXPECT_EQ(r.status, 204) << r.body;
+
+  auto m = sink().wait_for("after@example.com", kMailWait);
+  ASSERT_TRUE(m) << "the confirmation goes to the new address";
+  auto token = token_after(*m, "/_/#/auth/confirm-email-change/");
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(str_at(jwt_claims(token), "/newEmail"), "after@example.com");
+
+  r = post("users", "confirm-email-change", {{"token", token}, {"password", "wrong-pass"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_code(r, "password"), "validation_invalid_password");
+  EXPECT_EQ(str_at(record("users", id), "/email"), "before@example.com");
+
+  r = post("users", "confirm-email-change", {{"token", token}, {"password", "change-pass-1"}});
+  EXPECT_EQ(r.status, 204) << r.body;
+  auto rec = record("users", id);
+  EXPECT_EQ(str_at(rec, "/email"), "after@example.com");
+  EXPECT_TRUE(at(rec, "/verified").as_bool());
+  login(api(), "users", "after@example.com", "change-pass-1");
+  EXPECT_EQ(api().post("/api/collections/users/auth-refresh", "", session).status, 401)
+      << "the email change renews the tokenKey";
+  r = post("users", "confirm-email-change", {{"token", token}, {"password", "change-pass-1"}});
+  EXPECT_EQ(r.status, 400) << "used once";
+}
+
+TEST_F(Mail, OtpFlowFromMailToToken) {
+  auto id = create_user("members", "otp-user@example.com");
+  auto r = post("members", "request-otp", {{"email", "otp-user@example.com"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto otp_id = str_at(r.json, "/otpId");
+  auto stored = sqlite(server_->db_path(), "SELECT password FROM _otps WHERE id='" + otp_id + "'");
+  EXPECT_EQ(stored.rfind("$argon2id$", 0), 0U) << "the code is stored hashed";
+  EXPECT_EQ(sqlite(server_->db_path(), "SELECT sentTo FROM _otps WHERE id='" + otp_id + "'"),
+            "otp-user@example.com");
+
+  auto m = sink().wait_for("otp-user@example.com", kMailWait);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->header("Subject"), "Plinth Test code for Name of otp-user@example.com");
+  auto code = code_in(*m);
+  ASSERT_EQ(code.size(), 6U) << m->decoded_body();
+  EXPECT_NE(m->decoded_body().find("(" + otp_id + ")"), std::string::npos);
+
+  std::string wrong = code == "000000" ? "111111" : "000000";
+  r = post("members", "auth-with-otp", {{"otpId", otp_id}, {"password", wrong}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(str_at(r.json, "/message"), "Invalid or expired OTP");
+
+  r = post("members", "auth-with-otp", {{"otpId", otp_id}, {"password", code}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto token = str_at(r.json, "/token");
+  EXPECT_EQ(str_at(r.json, "/record/id"), id);
+  EXPECT_TRUE(at(r.json, "/record/verified").as_bool()) << "the code proved the address";
+  EXPECT_EQ(api().post("/api/collections/members/auth-refresh", "", token).status, 200);
+  // Used once.
+  r = post("members", "auth-with-otp", {{"otpId", otp_id}, {"password", code}});
+  EXPECT_EQ(r.status, 400);
+  // The code never reaches the server's log.
+  for (const auto& line : server_->process().log_lines())
+    EXPECT_EQ(line.find(code), std::string::npos) << line;
+}
+
+TEST_F(Mail, OtpAttemptsAreLimited) {
+  create_user("members", "otp-limit@example.com");
+  auto r = post("members", "request-otp", {{"email", "otp-limit@example.com"}});
+  auto otp_id = str_at(r.json, "/otpId");
+  auto m = sink().wait_for("otp-limit@example.com", kMailWait);
+  ASSERT_TRUE(m);
+  auto code = code_in(*m);
+  std::string wrong = code == "000000" ? "111111" : "000000";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(post("members", "auth-with-otp", {{"otpId", otp_id}, {"password", wrong}}).status,
+              400)
+        << "attempt " << i + 1;
+  }
+  r = post("members", "auth-with-otp", {{"otpId", otp_id}, {"password", code}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(str_at(r.json, "/message"),
+            "Too many attempts, please try again later with a new OTP.");
+}
+
+TEST_F(Mail, ExpiredOtpIsRefused) {
+  create_user("members", "otp-late@example.com");
+  auto r = post("members", "request-otp", {{"email", "otp-late@example.com"}});
+  auto otp_id = str_at(r.json, "/otpId");
+  auto m = sink().wait_for("otp-late@example.com", kMailWait);
+  ASSERT_TRUE(m);
+  // Backdate the OTP beyond its 180 s lifetime (waiting out the server's writer if busy).
+  EXPECT_EQ(sqlite(server_->db_path(),
+                   "PRAGMA busy_timeout = 5000; UPDATE _otps SET created = "
+                   "'2020-01-01 00:00:00.000Z' WHERE id = '" +
+                       otp_id + "'; SELECT changes()"),
+            "5000\n1");
+  r = post("members", "auth-with-otp", {{"otpId", otp_id}, {"password", code_in(*m)}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(str_at(r.json, "/message"), "Invalid or expired OTP");
+}
+
+TEST_F(Mail, MailIsDeliveredOnceTheSmtpServerComesUp) {
+  auto port = SmtpSink::free_port();
+  ASSERT_EQ(api().patch("/api/settings", smtp_settings(port), su()).status, 200);
+  create_user("users", "patient@example.com");
+  EXPECT_EQ(post("users", "request-password-reset", {{"email", "patient@example.com"}}).status,
+            204);
+  // The first attempt fails (nothing listens) and is recorded for a retry.
+  std::vector<json::value> rows;
+  for (int i = 0; i < 100; ++i) {
+    rows = outbox_rows("patient@example.com");
+    if (!rows.empty() && int_at(rows[0], "/attempts") >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(str_at(rows[0], "/status"), "pending");
+  EXPECT_GE(int_at(rows[0], "/attempts"), 1);
+  EXPECT_FALSE(str_at(rows[0], "/lastError").empty());
+
+  SmtpSink late(port);
+  auto m = late.wait_for("patient@example.com", std::chrono::seconds(30));
+  ASSERT_TRUE(m) << "delivered by a retry";
+  EXPECT_FALSE(token_after(*m, "/_/#/auth/confirm-password-reset/").empty());
+  for (int i = 0; i < 50; ++i) {
+    rows = outbox_rows("patient@example.com");
+    if (str_at(rows[0], "/status") == "sent") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(str_at(rows[0], "/status"), "sent");
+  EXPECT_GE(int_at(rows[0], "/attempts"), 2);
+  ASSERT_EQ(api().patch("/api/settings", smtp_settings(sink().port()), su()).status, 200);
+}
+
+TEST_F(Mail, OutboxStateIsForSuperusersOnly) {
+  EXPECT_EQ(api().get("/api/plinth/mail").status, 401);
+  create_user("users", "curious@example.com");
+  auto token = login(api(), "users", "curious@example.com", "initial-pass-1");
+  EXPECT_EQ(api().get("/api/plinth/mail", token).status, 403);
+  auto r = api().get("/api/plinth/mail", su());
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(at(r.json, "/items").is_array());
+  EXPECT_TRUE(at(r.json, "/pending").is_number());
+}
+
+}  // namespace
+}  // namespace plinth::test::data

@@ -456,6 +456,50 @@ TEST_F(Mail, MailIsDeliveredOnceTheSmtpServerComesUp) {
   ASSERT_EQ(api().patch("/api/settings", smtp_settings(sink().port()), su()).status, 200);
 }
 
+TEST_F(Mail, MailQueuedWhileSmtpIsDisabledLeavesOnceEnabled) {
+  ASSERT_EQ(api().patch("/api/settings", R"({"smtp":{"enabled":false}})", su()).status, 200);
+  create_user("users", "held@example.com");
+  EXPECT_EQ(post("users", "request-verification", {{"email", "held@example.com"}}).status, 204);
+  std::vector<json::value> rows;
+  for (int i = 0; i < 100; ++i) {
+    rows = outbox_rows("held@example.com");
+    if (!rows.empty() && int_at(rows[0], "/attempts") >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(str_at(rows[0], "/status"), "pending");
+  EXPECT_EQ(str_at(rows[0], "/lastError"), "SMTP is not enabled in the settings");
+  EXPECT_EQ(sink().count_to("held@example.com"), 0U);
+  ASSERT_EQ(api().patch("/api/settings", smtp_settings(sink().port()), su()).status, 200);
+  auto m = sink().wait_for("held@example.com", std::chrono::seconds(30));
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(token_after(*m, "/_/#/auth/confirm-verification/").empty());
+}
+
+TEST_F(Mail, OtpRequestsBeyondTheLimitReuseTheNewest) {
+  auto id = create_user("members", "otp-many@example.com");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 11; ++i) {
+    auto r = post("members", "request-otp", {{"email", "otp-many@example.com"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    ids.push_back(str_at(r.json, "/otpId"));
+  }
+  EXPECT_EQ(sqlite(server_->db_path(), "SELECT count(*) FROM _otps WHERE recordRef='" + id + "'"),
+            "10");
+  EXPECT_EQ(ids[10], ids[9]) << "the 11th request gets the newest OTP again, without a new mail";
+  EXPECT_NE(ids[9], ids[8]);
+}
+
+TEST_F(Mail, EmailChangeRequiresAnAuthRecordOfThatCollection) {
+  create_user("members", "member-change@example.com");
+  auto member = login(api(), "members", "member-change@example.com", "initial-pass-1");
+  auto r = post("users", "request-email-change", {{"newEmail", "elsewhere@example.com"}}, member);
+  EXPECT_EQ(r.status, 403) << r.body;
+  r = post("_superusers", "request-email-change", {{"newEmail", "x@example.com"}}, su());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(outbox_rows("elsewhere@example.com").empty());
+}
+
 TEST_F(Mail, OutboxStateIsForSuperusersOnly) {
   EXPECT_EQ(api().get("/api/plinth/mail").status, 401);
   create_user("users", "curious@example.com");

@@ -500,6 +500,88 @@ TEST_F(Mail, EmailChangeRequiresAnAuthRecordOfThatCollection) {
   EXPECT_TRUE(outbox_rows("elsewhere@example.com").empty());
 }
 
+TEST_F(Mail, TestEmailRendersEachTemplate) {
+  struct Case {
+    const char* templ;
+    std::string subject;
+  } cases[] = {
+      {"verification", "Members: verify test-verification@example.com"},
+      {"password-reset", "Reset your Plinth Test password"},
+      {"email-change", "Confirm your Plinth Test new email address"},
+      {"otp", "Plinth Test code for __pb_test_name__"},
+      {"login-alert", "Login from a new location"},
+  };
+  for (const auto& c : cases) {
+    std::string to = "test-" + std::string(c.templ) + "@example.com";
+    json::object body{{"email", to}, {"template", c.templ}, {"collection", "members"}};
+    auto r = api().post("/api/settings/test/email", json::serialize(body), su());
+    EXPECT_EQ(r.status, 204) << c.templ << ": " << r.body;
+    auto m = sink().wait_for(to, kMailWait);
+    ASSERT_TRUE(m) << c.templ;
+    EXPECT_EQ(m->header("Subject"), c.subject) << c.templ;
+  }
+  auto otp = sink().wait_for("test-otp@example.com", kMailWait);
+  EXPECT_EQ(code_in(*otp), "123456");
+}
+
+TEST_F(Mail, TestEmailRefusesBadInputAndReportsSmtpFailures) {
+  struct Case {
+    const char* name;
+    std::string body;
+    std::string field, code;
+  } cases[] = {
+      {"no template", R"({"email":"a@example.com"})", "template", "validation_required"},
+      {"unknown template", R"({"email":"a@example.com","template":"nope"})", "template",
+       "validation_in_invalid"},
+      {"bad email", R"({"email":"nope","template":"otp"})", "email", "validation_is_email"},
+      {"not an auth collection", R"({"email":"a@example.com","template":"otp","collection":"x"})",
+       "collection", "validation_invalid_auth_collection"},
+  };
+  for (const auto& c : cases) {
+    auto r = api().post("/api/settings/test/email", c.body, su());
+    EXPECT_EQ(r.status, 400) << c.name;
+    EXPECT_EQ(str_at(r.json, "/message"), "Failed to send the test email.") << c.name;
+    EXPECT_EQ(field_code(r, c.field), c.code) << c.name << ": " << r.body;
+  }
+  const std::string ok = R"({"email":"a@example.com","template":"otp"})";
+  EXPECT_EQ(api().post("/api/settings/test/email", ok).status, 401);
+  create_user("users", "not-admin@example.com");
+  auto user = login(api(), "users", "not-admin@example.com", "initial-pass-1");
+  EXPECT_EQ(api().post("/api/settings/test/email", ok, user).status, 403);
+
+  ASSERT_EQ(api().patch("/api/settings", smtp_settings(SmtpSink::free_port()), su()).status, 200);
+  auto r = api().post("/api/settings/test/email", ok, su());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(str_at(r.json, "/message").rfind("Failed to send the test email. Raw error:", 0), 0U)
+      << r.body;
+  ASSERT_EQ(api().patch("/api/settings", smtp_settings(sink().port()), su()).status, 200);
+}
+
+TEST_F(Mail, SmtpSettingsAreValidated) {
+  struct Case {
+    const char* name;
+    const char* body;
+    const char* field;
+    const char* code;
+  } cases[] = {
+      {"enabled without host", R"({"smtp":{"enabled":true,"host":""}})", "host",
+       "validation_required"},
+      {"host with spaces", R"({"smtp":{"host":"smtp example.com"}})", "host", "validation_is_host"},
+      {"unknown auth method", R"({"smtp":{"authMethod":"CRAM-MD5"}})", "authMethod",
+       "validation_in_invalid"},
+      {"negative port", R"({"smtp":{"port":-1}})", "port",
+       "validation_min_greater_equal_than_required"},
+  };
+  auto before = api().get("/api/settings", su()).body;
+  for (const auto& c : cases) {
+    auto r = api().patch("/api/settings", c.body, su());
+    EXPECT_EQ(r.status, 400) << c.name;
+    EXPECT_EQ(str_at(r.json, "/data/smtp/" + std::string(c.field) + "/code"), c.code)
+        << c.name << ": " << r.body;
+  }
+  EXPECT_EQ(api().get("/api/settings", su()).body, before) << "refused changes change nothing";
+}
+
 TEST_F(Mail, OutboxStateIsForSuperusersOnly) {
   EXPECT_EQ(api().get("/api/plinth/mail").status, 401);
   create_user("users", "curious@example.com");

@@ -3,8 +3,9 @@
 // request-/confirm-verification, request-/confirm-password-reset,
 // request-/confirm-email-change, request-otp / auth-with-otp. Mail is queued
 // in the durable outbox (plinth/mail/outbox.hpp) in the same transaction as
-// the change that asks for it. Also GET /api/plinth/mail (superusers): the
-// outbox's state.
+// the change that asks for it. Also, for superusers: POST
+// /api/settings/test/email (PocketBase's template test mail, sent at once) and
+// GET /api/plinth/mail (the outbox's state).
 
 #include <chrono>
 

@@ -591,6 +591,10 @@ TEST_F(Mail, OutboxStateIsForSuperusersOnly) {
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(at(r.json, "/items").is_array());
   EXPECT_TRUE(at(r.json, "/pending").is_number());
+  auto metrics = api().get("/metrics").body;
+  for (const char* name :
+       {"plinth_mail_sent_total", "plinth_mail_send_failures_total", "plinth_mail_outbox_pending"})
+    EXPECT_NE(metrics.find(name), std::string::npos) << name;
 }
 
 }  // namespace

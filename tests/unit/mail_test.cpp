@@ -251,6 +251,21 @@ TEST_F(OutboxTest, QueuedInATransactionSentOnceAndBodyDropped) {
   EXPECT_FALSE(listed[0].contains("message"));
 }
 
+TEST_F(OutboxTest, SentRowsArePrunedAfterKeepSent) {
+  OutboxOptions o;
+  o.keep_sent = std::chrono::hours(24);
+  Outbox outbox(*store_, logger_, o, [](const Message&, const std::atomic<bool>&) {
+    return std::optional<std::string>();
+  });
+  auto sent_id = queue(sample());
+  outbox.drain_once(now_ms());
+  auto waiting_id = queue(sample());
+  EXPECT_EQ(outbox.prune(now_ms()), 0U) << "just sent: kept";
+  EXPECT_EQ(outbox.prune(now_ms() + 25LL * 3600 * 1000), 1U);
+  EXPECT_FALSE(store_->get_record(store::mail_outbox_table(), sent_id));
+  EXPECT_TRUE(store_->get_record(store::mail_outbox_table(), waiting_id)) << "pending rows stay";
+}
+
 TEST_F(OutboxTest, RolledBackTransactionQueuesNothing) {
   Outbox outbox(*store_, logger_, {}, [](const Message&, const std::atomic<bool>&) {
     return std::optional<std::string>();

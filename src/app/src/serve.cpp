@@ -72,6 +72,9 @@ int run_serve(const ServeConfig& cfg) {
   registry.callback_counter(
       "plinth_mail_send_failures_total", "Failed mail delivery attempts (each is retried).",
       [&outbox] { return static_cast<double>(outbox.stats().failed_attempts); });
+  registry.callback_gauge("plinth_mail_outbox_pending",
+                          "Mails waiting in the outbox (as of the sender's last pass).",
+                          [&outbox] { return static_cast<double>(outbox.pending_last_pass()); });
 
   http::Router router;
   api::register_health(router);

@@ -123,10 +123,18 @@ void Outbox::notify() {
 }
 
 void Outbox::run() {
+  std::int64_t last_prune = 0;
   for (;;) {
     std::size_t handled = 0;
     try {
-      handled = drain_once(now_ms());
+      auto now = now_ms();
+      if (now - last_prune >=
+          std::chrono::duration_cast<std::chrono::milliseconds>(options_.prune_every).count()) {
+        last_prune = now;
+        prune(now);
+      }
+      handled = drain_once(now);
+      pending_last_pass_ = pending();
     } catch (const std::exception& e) {
       logger_.write(observe::LogLine(observe::Level::error, "mail outbox pass failed")
                         .str("error", e.what()));
@@ -207,6 +215,21 @@ void Outbox::record_outcome(json::object row, const std::optional<std::string>& 
             .str("error", *error));
   }
   store_.update_record(table, id, row);
+}
+
+std::size_t Outbox::prune(std::int64_t now) {
+  auto cutoff = core::format_datetime_ms(
+      now - std::chrono::duration_cast<std::chrono::milliseconds>(options_.keep_sent).count());
+  const auto& table = store::mail_outbox_table();
+  std::size_t removed = 0;
+  for (;;) {
+    auto old = store_.list_records(
+        table, outbox_query("status = 'sent' && sentAt < '" + cutoff + "'", "id", 200));
+    for (const auto& row : old.items)
+      removed += store_.delete_record(table, str(row, "id")) ? 1 : 0;
+    if (old.items.size() < 200) break;
+  }
+  return removed;
 }
 
 OutboxStats Outbox::stats() const {

@@ -38,6 +38,9 @@ struct OutboxOptions {
   int max_attempts = 150;
   // Rows taken per drain pass.
   std::int64_t batch = 20;
+  // Sent rows are deleted this long after sending (failed rows stay until removed by hand).
+  std::chrono::hours keep_sent{24 * 7};
+  std::chrono::minutes prune_every{60};
 };
 
 struct OutboxStats {
@@ -79,11 +82,17 @@ class Outbox {
   // tests may call it directly with the thread stopped.
   std::size_t drain_once(std::int64_t now_ms);
 
+  // Deletes rows sent more than keep_sent before `now_ms`; returns how many.
+  std::size_t prune(std::int64_t now_ms);
+
   OutboxStats stats() const;
   // The newest rows (message bodies left out: they carry tokens and codes).
   std::vector<boost::json::object> list(std::int64_t limit) const;
-  // Rows still waiting to be sent.
+  // Rows still waiting to be sent (a store read).
   std::int64_t pending() const;
+  // pending() as of the sender thread's last pass: no store access, so safe
+  // on an I/O thread (metrics).
+  std::int64_t pending_last_pass() const { return pending_last_pass_.load(); }
 
  private:
   void run();
@@ -99,6 +108,7 @@ class Outbox {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::atomic<bool> cancel_{false};
+  std::atomic<std::int64_t> pending_last_pass_{0};
   bool notified_ = false;
   std::atomic<std::uint64_t> sent_{0}, failed_attempts_{0}, given_up_{0};
 };

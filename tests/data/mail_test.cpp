@@ -53,7 +53,8 @@ class Mail : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     sink_ = new SmtpSink();
-    server_ = new SeededServer();
+    // Quick retries keep the delivery-after-failure tests short.
+    server_ = new SeededServer({"--mail-retry-base", "200ms", "--mail-retry-max", "1s"});
     auto r = server_->api().patch("/api/settings", smtp_settings(sink_->port()), server_->token());
     ASSERT_EQ(r.status, 200) << r.body;
     // An auth collection with OTP on and its own templates.
@@ -454,6 +455,34 @@ TEST_F(Mail, MailIsDeliveredOnceTheSmtpServerComesUp) {
   EXPECT_EQ(str_at(rows[0], "/status"), "sent");
   EXPECT_GE(int_at(rows[0], "/attempts"), 2);
   ASSERT_EQ(api().patch("/api/settings", smtp_settings(sink().port()), su()).status, 200);
+}
+
+TEST(MailGivingUp, AMailIsMarkedFailedAfterMaxAttemptsAndLogged) {
+  SeededServer server({"--mail-retry-base", "100ms", "--mail-max-attempts", "2"});
+  const auto& api = server.api();
+  ASSERT_EQ(api.patch("/api/settings", smtp_settings(SmtpSink::free_port()), server.token()).status,
+            200);
+  create_record(
+      api, "users",
+      R"({"email":"doomed@example.com","password":"doomed-pass-1","passwordConfirm":"doomed-pass-1"})");
+  EXPECT_EQ(
+      api.post("/api/collections/users/request-verification", R"({"email":"doomed@example.com"})")
+          .status,
+      204);
+  json::value row;
+  for (int i = 0; i < 100; ++i) {
+    auto r = api.get("/api/plinth/mail", server.token());
+    row = at(r.json, "/items/0");
+    if (str_at(row, "/status") == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(str_at(row, "/status"), "failed");
+  EXPECT_EQ(int_at(row, "/attempts"), 2);
+  EXPECT_EQ(str_at(row, "/recipients"), "doomed@example.com");
+  EXPECT_TRUE(server.process().wait_for_log("mail not sent; giving up", std::chrono::seconds(5)));
+  auto r = api.get("/api/plinth/mail", server.token());
+  EXPECT_EQ(int_at(r.json, "/givenUp"), 1);
+  EXPECT_EQ(int_at(r.json, "/pending"), 0);
 }
 
 TEST_F(Mail, MailQueuedWhileSmtpIsDisabledLeavesOnceEnabled) {

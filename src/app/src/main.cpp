@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
       {"60s", &lim.idle_timeout, "--idle-timeout"},
       {"30s", &lim.write_timeout, "--write-timeout"},
       {"10s", &cfg.server.shutdown_timeout, "--shutdown-timeout"},
+      {"2s", &cfg.mail_retry_base, "--mail-retry-base"},
+      {"10m", &cfg.mail_retry_max, "--mail-retry-max"},
   };
   std::vector<BytesFlag> sizes{
       {"8KiB", &lim.max_request_line, "--max-request-line"},
@@ -100,6 +102,13 @@ int main(int argc, char** argv) {
         ->envname(env(s.name))
         ->capture_default_str();
   }
+
+  serve
+      ->add_option("--mail-max-attempts", cfg.mail_max_attempts,
+                   "Delivery attempts before a queued mail is marked failed")
+      ->check(CLI::PositiveNumber)
+      ->envname(env("--mail-max-attempts"))
+      ->capture_default_str();
 
   std::string durability = "full";
   serve

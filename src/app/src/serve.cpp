@@ -66,7 +66,11 @@ int run_serve(const ServeConfig& cfg) {
       "Group commits (one transaction each) made by the store's writer.",
       [store_ptr] { return static_cast<double>(store_ptr->write_stats().commits); });
 
-  mail::Outbox outbox(*store, logger, {}, mail::smtp_sender(*store));
+  mail::Outbox outbox(*store, logger,
+                      {.retry_base = cfg.mail_retry_base,
+                       .retry_max = cfg.mail_retry_max,
+                       .max_attempts = cfg.mail_max_attempts},
+                      mail::smtp_sender(*store));
   registry.callback_counter("plinth_mail_sent_total", "Mails delivered to the SMTP server.",
                             [&outbox] { return static_cast<double>(outbox.stats().sent); });
   registry.callback_counter(

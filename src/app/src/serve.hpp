@@ -1,6 +1,7 @@
 #pragma once
 // `plinth serve`: wires the App (logger, metrics, router, pipeline, server) and runs it.
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,11 @@ struct ServeConfig {
   std::string log_level = "info";
   std::string version;
   bool durability_full = true;
+  // Mail outbox: first retry delay (doubling per failure), its cap, and the
+  // attempts before a mail is marked failed.
+  std::chrono::milliseconds mail_retry_base{2000};
+  std::chrono::milliseconds mail_retry_max{600000};
+  int mail_max_attempts = 150;
 };
 
 int run_serve(const ServeConfig& cfg);

@@ -266,6 +266,42 @@ TEST_F(Mail, PasswordResetWorksOnceAndSignsOldSessionsOut) {
   login(api(), "users", "reset-me@example.com", "new-pass-456");
 }
 
+TEST_F(Mail, ConcurrentUsesOfOneTokenOrCodeSucceedOnce) {
+  create_user("users", "race-reset@example.com");
+  EXPECT_EQ(post("users", "request-password-reset", {{"email", "race-reset@example.com"}}).status,
+            204);
+  auto m = sink().wait_for("race-reset@example.com", kMailWait);
+  ASSERT_TRUE(m);
+  auto token = token_after(*m, "/_/#/auth/confirm-password-reset/");
+  create_user("members", "race-otp@example.com");
+  auto otp_id =
+      str_at(post("members", "request-otp", {{"email", "race-otp@example.com"}}).json, "/otpId");
+  auto otp_mail = sink().wait_for("race-otp@example.com", kMailWait);
+  ASSERT_TRUE(otp_mail);
+  auto code = code_in(*otp_mail);
+
+  constexpr int kRacers = 4;
+  std::vector<int> reset_status(kRacers), otp_status(kRacers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      std::string pw = "racer-pass-" + std::to_string(i);
+      reset_status[i] = post("users", "confirm-password-reset",
+                             {{"token", token}, {"password", pw}, {"passwordConfirm", pw}})
+                            .status;
+    });
+    threads.emplace_back([&, i] {
+      otp_status[i] =
+          post("members", "auth-with-otp", {{"otpId", otp_id}, {"password", code}}).status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(reset_status.begin(), reset_status.end(), 204), 1);
+  EXPECT_EQ(std::count(reset_status.begin(), reset_status.end(), 400), kRacers - 1);
+  EXPECT_EQ(std::count(otp_status.begin(), otp_status.end(), 200), 1);
+  EXPECT_EQ(std::count(otp_status.begin(), otp_status.end(), 400), kRacers - 1);
+}
+
 TEST_F(Mail, RepeatedRequestsAreHeldByTheResendGuard) {
   create_user("users", "impatient@example.com");
   for (int i = 0; i < 4; ++i) {

@@ -95,10 +95,29 @@ void set_random_password(json::object& record) {
   record["tokenKey"] = auth::random_token_key(50);
 }
 
-void save(Services& s, const core::Collection& c, json::object& record, std::string_view failure) {
+// Writes `record` back. With `expected_token_key`, the write happens only if
+// the stored tokenKey is still that one (checked inside the write
+// transaction), so two concurrent uses of one token cannot both succeed.
+void save(Services& s, const core::Collection& c, json::object& record, std::string_view failure,
+          const std::string& expected_token_key = {}) {
   touch(c, record);
   auto id = str(record, "id");
-  guard_store(failure, [&] { return s.store.update_record(c, id, record); });
+  guard_store(failure, [&] {
+    s.store.transaction([&](store::Tx& tx) {
+      if (!expected_token_key.empty()) {
+        auto current = tx.get_record(c, id);
+        if (!current || str(*current, "tokenKey") != expected_token_key) {
+          throw http::ApiError(
+              400, std::string(kValidationFailed),
+              core::to_json(
+                  json::object{{"token", json::object{{"code", "validation_invalid_token"},
+                                                      {"message", "Invalid or expired token."}}}}));
+        }
+      }
+      tx.update_record(c, id, record);
+    });
+    return 0;
+  });
 }
 
 // The template at `path` of the collection's options, or the default one.
@@ -331,13 +350,14 @@ void register_password_reset(http::Router& router, const std::shared_ptr<State>&
         }
         if (!errors.empty()) invalid(errors);
         auto& record = vt->record;
+        const std::string used_key = str(record, "tokenKey");
         record["password"] = auth::hash_password(password);
         // A new tokenKey signs every earlier token of this record out, this
         // reset token included: it works once.
         record["tokenKey"] = auth::random_token_key(50);
         if (!flag(record, "verified") && str(record, "email") == str(vt->claims, "email"))
           record["verified"] = true;
-        save(s, *c, record, "Failed to set new password.");
+        save(s, *c, record, "Failed to set new password.", used_key);
         st->cooldowns.clear(guard_key("passwordReset", *c, record));
         return no_content();
       },
@@ -417,12 +437,13 @@ void register_email_change(http::Router& router, const std::shared_ptr<State>& s
         }
         if (!errors.empty()) invalid(errors);
         auto& record = vt->record;
+        const std::string used_key = str(record, "tokenKey");
         record["email"] = new_email;
         record["verified"] = true;
         // PocketBase renews the tokenKey when the email changes: old sessions
         // and this token stop working.
         record["tokenKey"] = auth::random_token_key(50);
-        save(s, *c, record, "Failed to confirm email change.");
+        save(s, *c, record, "Failed to confirm email change.", used_key);
         return no_content();
       },
       {.blocking = true});
@@ -519,8 +540,10 @@ void register_otp(http::Router& router, const std::shared_ptr<State>& st) {
           throw http::ApiError(429, "Too many attempts, please try again later with a new OTP.");
         if (!auth::verify_password(password, str(*otp, "password"))) throw kInvalid;
         // Used once: delete before answering.
-        guard_store("Failed to authenticate.",
-                    [&] { return s.store.delete_record(*otps, otp_id); });
+        // Whoever deletes it first wins; a concurrent second use finds it gone.
+        if (!guard_store("Failed to authenticate.",
+                         [&] { return s.store.delete_record(*otps, otp_id); }))
+          throw kInvalid;
         auto sent_to = str(*otp, "sentTo");
         if (!flag(*record, "verified") && !sent_to.empty() && str(*record, "email") == sent_to) {
           // The code reached this address: it is verified. As PocketBase, the

@@ -264,6 +264,12 @@ TEST_F(Mail, PasswordResetWorksOnceAndSignsOldSessionsOut) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(field_code(r, "token"), "validation_invalid_token");
   login(api(), "users", "reset-me@example.com", "new-pass-456");
+  // Neither the mailed token nor the passwords reach the server's log.
+  for (const auto& line : server_->process().log_lines()) {
+    for (const std::string& secret :
+         {token, std::string("new-pass-456"), std::string("old-pass-123")})
+      EXPECT_EQ(line.find(secret), std::string::npos) << line;
+  }
 }
 
 TEST_F(Mail, ConcurrentUsesOfOneTokenOrCodeSucceedOnce) {

@@ -184,6 +184,18 @@ TEST(MailSmtp, SendsThroughLibcurlToTheSink) {
   EXPECT_NE(got->decoded_body().find("Code: 123456"), std::string::npos);
 }
 
+TEST(MailSmtp, ImplicitTlsDoesNotFallBackToPlain) {
+  test::SmtpSink sink;  // speaks plain SMTP only
+  SmtpConfig cfg;
+  cfg.enabled = true;
+  cfg.host = "127.0.0.1";
+  cfg.port = sink.port();
+  cfg.tls = true;
+  cfg.total_timeout = std::chrono::seconds(10);
+  EXPECT_TRUE(send_smtp(cfg, sample("tls@example.com")).has_value());
+  EXPECT_EQ(sink.count_to("tls@example.com"), 0U);
+}
+
 TEST(MailSmtp, FailuresAreReportedNotThrown) {
   auto m = sample();
   SmtpConfig off;

@@ -102,8 +102,13 @@ std::optional<std::string> send_smtp(const SmtpConfig& config, const Message& m,
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(config.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(config.total_timeout.count()));
-  // implicit TLS for smtps://; otherwise STARTTLS whenever the server offers it
-  curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  // smtps:// is TLS from the first byte. Otherwise STARTTLS is used whenever
+  // the server offers it, and is required before credentials are sent to
+  // anything but this machine (as Go's net/smtp PlainAuth, which PocketBase uses).
+  bool loopback = config.host == "localhost" || config.host == "127.0.0.1" || config.host == "::1";
+  bool must_encrypt = !config.username.empty() && !loopback;
+  curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                   static_cast<long>(must_encrypt ? CURLUSESSL_ALL : CURLUSESSL_TRY));
   if (!config.username.empty()) {
     curl_easy_setopt(curl, CURLOPT_USERNAME, config.username.c_str());
     curl_easy_setopt(curl, CURLOPT_PASSWORD, config.password.c_str());

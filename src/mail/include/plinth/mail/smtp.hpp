@@ -1,8 +1,9 @@
 #pragma once
 // Sending one message over SMTP with libcurl: implicit TLS (`tls`), or a plain
-// connection upgraded with STARTTLS when the server offers it, with AUTH
-// PLAIN/LOGIN when a username is set. Blocking; call it from the outbox's
-// sender thread, never from an I/O thread.
+// connection upgraded with STARTTLS when the server offers it (required when
+// credentials go to another host), with AUTH PLAIN/LOGIN when a username is set.
+// Server certificates are verified against the system's CA store. Blocking; call it from the
+// outbox's sender thread, never from an I/O thread.
 
 #include <atomic>
 #include <boost/json/object.hpp>

@@ -2,7 +2,7 @@
 
 #include <curl/curl.h>
 
-#include <cstring>
+#include <algorithm>
 #include <mutex>
 
 #include "plinth/util/random.hpp"
@@ -25,7 +25,7 @@ struct Upload {
 std::size_t read_upload(char* buffer, std::size_t size, std::size_t nitems, void* user) {
   auto* u = static_cast<Upload*>(user);
   std::size_t n = std::min(size * nitems, u->data.size() - u->offset);
-  std::memcpy(buffer, u->data.data() + u->offset, n);
+  std::copy_n(u->data.data() + u->offset, n, buffer);
   u->offset += n;
   return n;
 }

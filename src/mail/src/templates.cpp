@@ -18,7 +18,7 @@ std::string number_text(double d) {
     return std::to_string(static_cast<long long>(d));
   }
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", d);
+  (void)std::snprintf(buf, sizeof buf, "%.17g", d);
   return buf;
 }
 

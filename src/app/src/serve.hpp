@@ -1,7 +1,6 @@
 #pragma once
 // `plinth serve`: wires the App (logger, metrics, router, pipeline, server) and runs it.
 
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -14,14 +13,14 @@ struct ServeConfig {
   std::string dir = "plinth_data";
   std::vector<std::string> origins{"*"};
   bool access_log = true;
-  std::string log_level = "info";
-  std::string version;
-  bool durability_full = true;
   // Mail outbox: first retry delay (doubling per failure), its cap, and the
   // attempts before a mail is marked failed.
   std::chrono::milliseconds mail_retry_base{2000};
   std::chrono::milliseconds mail_retry_max{600000};
   int mail_max_attempts = 150;
+  std::string log_level = "info";
+  std::string version;
+  bool durability_full = true;
 };
 
 int run_serve(const ServeConfig& cfg);

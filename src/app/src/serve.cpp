@@ -53,10 +53,23 @@ int run_serve(const ServeConfig& cfg) {
   }
   api::Services services{*store, logger};
   auto* store_ptr = store.get();
+  mail::Outbox outbox(*store, logger,
+                      {.retry_base = cfg.mail_retry_base,
+                       .retry_max = cfg.mail_retry_max,
+                       .max_attempts = cfg.mail_max_attempts},
+                      mail::smtp_sender(*store));
 
   observe::Registry registry;
   api::register_process_metrics(registry, cfg.version);
   auto http_metrics = http::HttpMetrics::create(registry);
+  registry.callback_counter("plinth_mail_sent_total", "Mails delivered to the SMTP server.",
+                            [&outbox] { return static_cast<double>(outbox.stats().sent); });
+  registry.callback_counter(
+      "plinth_mail_send_failures_total", "Failed mail delivery attempts (each is retried).",
+      [&outbox] { return static_cast<double>(outbox.stats().failed_attempts); });
+  registry.callback_gauge("plinth_mail_outbox_pending",
+                          "Mails waiting in the outbox (as of the sender's last pass).",
+                          [&outbox] { return static_cast<double>(outbox.pending_last_pass()); });
   registry.callback_counter(
       "plinth_store_write_operations_total",
       "Write operations committed or rolled back by the store's writer.",
@@ -66,25 +79,11 @@ int run_serve(const ServeConfig& cfg) {
       "Group commits (one transaction each) made by the store's writer.",
       [store_ptr] { return static_cast<double>(store_ptr->write_stats().commits); });
 
-  mail::Outbox outbox(*store, logger,
-                      {.retry_base = cfg.mail_retry_base,
-                       .retry_max = cfg.mail_retry_max,
-                       .max_attempts = cfg.mail_max_attempts},
-                      mail::smtp_sender(*store));
-  registry.callback_counter("plinth_mail_sent_total", "Mails delivered to the SMTP server.",
-                            [&outbox] { return static_cast<double>(outbox.stats().sent); });
-  registry.callback_counter(
-      "plinth_mail_send_failures_total", "Failed mail delivery attempts (each is retried).",
-      [&outbox] { return static_cast<double>(outbox.stats().failed_attempts); });
-  registry.callback_gauge("plinth_mail_outbox_pending",
-                          "Mails waiting in the outbox (as of the sender's last pass).",
-                          [&outbox] { return static_cast<double>(outbox.pending_last_pass()); });
-
   http::Router router;
   api::register_health(router);
+  api::register_account_routes(router, services, outbox);
   api::register_metrics(router, registry);
   api::register_data_routes(router, services);
-  api::register_account_routes(router, services, outbox);
 
   http::Pipeline pipeline(router, logger);
   pipeline.use(http::request_id());

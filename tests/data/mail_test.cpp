@@ -653,6 +653,67 @@ TEST_F(Mail, SmtpSettingsAreValidated) {
   EXPECT_EQ(api().get("/api/settings", su()).body, before) << "refused changes change nothing";
 }
 
+TEST_F(Mail, AuthOptionsCanBeChangedOnAnExistingCollection) {
+  auto secret_before = sqlite(server_->db_path(),
+                              "SELECT json_extract(options,'$.authToken.secret') FROM _collections "
+                              "WHERE name='users'");
+  // Objects merge: only `enabled` changes, duration, length and template stay.
+  auto r = api().patch("/api/collections/users",
+                       R"({"otp":{"enabled":true},
+                           "verificationTemplate":{"subject":"Custom {APP_NAME} check"},
+                           "authToken":{"secret":"an-attempt-to-set-the-secret-0123456789",
+                                        "duration":3600}})",
+                       su());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(at(r.json, "/otp/enabled").as_bool());
+  EXPECT_EQ(int_at(r.json, "/otp/duration"), 180);
+  EXPECT_EQ(int_at(r.json, "/otp/length"), 8);
+  EXPECT_FALSE(str_at(r.json, "/otp/emailTemplate/body").empty());
+  EXPECT_EQ(int_at(r.json, "/authToken/duration"), 3600);
+  EXPECT_EQ(sqlite(server_->db_path(),
+                   "SELECT json_extract(options,'$.authToken.secret') FROM _collections "
+                   "WHERE name='users'"),
+            secret_before)
+      << "token secrets never come from a request";
+
+  create_user("users", "options@example.com");
+  r = post("users", "request-otp", {{"email", "options@example.com"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(post("users", "request-verification", {{"email", "options@example.com"}}).status, 204);
+  std::optional<SinkMessage> verification;
+  for (std::size_t i = 0; i < 2 && !verification; ++i) {
+    auto m = sink().wait_for("options@example.com", kMailWait, i);
+    if (m && m->header("Subject") == "Custom Plinth Test check") verification = m;
+  }
+  ASSERT_TRUE(verification) << "the edited subject is used, the default body kept";
+  EXPECT_FALSE(token_after(*verification, "/_/#/auth/confirm-verification/").empty());
+
+  struct Case {
+    const char* name;
+    const char* body;
+    const char* pointer;
+    const char* code;
+  } cases[] = {
+      {"otp too short", R"({"otp":{"enabled":true,"length":2}})", "/data/otp/length/code",
+       "validation_min_greater_equal_than_required"},
+      {"otp too long-lived", R"({"otp":{"enabled":true,"duration":100000}})",
+       "/data/otp/duration/code", "validation_max_less_equal_than_required"},
+      {"empty template subject", R"({"resetPasswordTemplate":{"subject":""}})",
+       "/data/resetPasswordTemplate/subject/code", "validation_required"},
+      {"token duration too small", R"({"passwordResetToken":{"duration":1}})",
+       "/data/passwordResetToken/duration/code", "validation_min_greater_equal_than_required"},
+      {"option not an object", R"({"otp":"yes"})", "/data/otp/code", "validation_invalid_value"},
+  };
+  auto before = api().get("/api/collections/users", su()).body;
+  for (const auto& c : cases) {
+    auto bad = api().patch("/api/collections/users", c.body, su());
+    EXPECT_EQ(bad.status, 400) << c.name;
+    EXPECT_EQ(str_at(bad.json, c.pointer), c.code) << c.name << ": " << bad.body;
+  }
+  EXPECT_EQ(api().get("/api/collections/users", su()).body, before)
+      << "refused changes change nothing";
+}
+
 TEST_F(Mail, OutboxStateIsForSuperusersOnly) {
   EXPECT_EQ(api().get("/api/plinth/mail").status, 401);
   create_user("users", "curious@example.com");

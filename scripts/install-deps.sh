@@ -12,6 +12,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcrypt-dev zlib1g-dev
+  libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy clang libclang-rt-14-dev
   curl nginx-light wrk prometheus python3 util-linux strace

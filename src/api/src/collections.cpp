@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "auth_options.hpp"
 #include "common.hpp"
 #include "plinth/core/datetime.hpp"
 #include "plinth/util/strings.hpp"
@@ -314,6 +315,10 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
     }
   }
 
+  if (c.type == "auth") {
+    c.options = apply_auth_options(existing ? existing->options : core::default_auth_options(),
+                                   body, errors);
+  }
   if (!errors.empty()) throw http::ApiError(400, failure, core::to_json(errors));
   if (existing) {
     c.updated = core::now_datetime();
@@ -331,21 +336,6 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
                                                "The model id is invalid or already exists.")}}));
   }
   if (c.type == "auth") {
-    auto options = core::default_auth_options();
-    for (const auto& kv : body) {
-      if (options.contains(kv.key()) && !kv.key().ends_with("Token"))
-        options[kv.key()] = kv.value();
-    }
-    // Token durations may be set; secrets are always generated here.
-    for (auto& kv : options) {
-      if (!kv.key().ends_with("Token")) continue;
-      auto* given = body.if_contains(kv.key());
-      if (given && given->is_object()) {
-        if (auto* d = given->get_object().if_contains("duration"); d && d->is_number())
-          kv.value().get_object()["duration"] = *d;
-      }
-    }
-    c.options = std::move(options);
     bool has_token_idx = false, has_email_idx = false;
     for (const auto& i : c.indexes) {
       has_token_idx = has_token_idx || i.find("tokenKey") != std::string::npos;

@@ -95,6 +95,26 @@ json::object validate(const json::object& s) {
   check_int("batch", "timeout", 0);
   check_int("batch", "maxBodySize", 0);
   check_int("smtp", "port", 0);
+  if (const json::object* smtp = s.if_contains("smtp") ? s.at("smtp").if_object() : nullptr) {
+    json::object smtp_errors;
+    auto* enabled = smtp->if_contains("enabled");
+    auto host = str(*smtp, "host");
+    if (enabled && enabled->is_bool() && enabled->get_bool() && host.empty())
+      smtp_errors["host"] = leaf("validation_required", "Cannot be blank.");
+    else if (host.find_first_of(" \t\r\n/@") != std::string::npos)
+      smtp_errors["host"] = leaf("validation_is_host", "Must be a valid hostname or IP address.");
+    auto method = str(*smtp, "authMethod");
+    if (!method.empty() && method != "PLAIN" && method != "LOGIN")
+      smtp_errors["authMethod"] = leaf("validation_in_invalid", "Must be a valid value.");
+    if (str(*smtp, "localName").find_first_of(" \t\r\n/@") != std::string::npos)
+      smtp_errors["localName"] =
+          leaf("validation_is_host", "Must be a valid hostname or IP address.");
+    if (!smtp_errors.empty()) {
+      auto& sec = errors["smtp"];
+      if (!sec.is_object()) sec = json::object();
+      for (auto& kv : smtp_errors) sec.get_object()[kv.key()] = kv.value();
+    }
+  }
   check_int("logs", "maxDays", 0);
   return errors;
 }

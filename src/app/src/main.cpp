@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   std::string http_addr = "127.0.0.1:8090";
   auto& lim = cfg.server.limits;
   std::vector<DurationFlag> durations{
+      {"2s", &cfg.mail_retry_base, "--mail-retry-base"},
+      {"10m", &cfg.mail_retry_max, "--mail-retry-max"},
       {"30s", &lim.read_timeout, "--read-timeout"},
       {"60s", &lim.idle_timeout, "--idle-timeout"},
       {"30s", &lim.write_timeout, "--write-timeout"},
@@ -89,6 +91,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--log-level", cfg.log_level, "debug, info, warn or error")
       ->envname(env("--log-level"))
+      ->capture_default_str();
+  serve
+      ->add_option("--mail-max-attempts", cfg.mail_max_attempts,
+                   "Delivery attempts before a queued mail is marked failed")
+      ->check(CLI::PositiveNumber)
+      ->envname(env("--mail-max-attempts"))
       ->capture_default_str();
   for (auto& d : durations) {
     serve->add_option(d.name, d.text, "Duration, e.g. 500ms, 30s, 2m")

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "plinth/api/account.hpp"
 #include "plinth/api/data.hpp"
 #include "plinth/api/ops.hpp"
 #include "plinth/auth/password.hpp"
@@ -13,6 +14,7 @@
 #include "plinth/core/record.hpp"
 #include "plinth/http/middleware.hpp"
 #include "plinth/http/pipeline.hpp"
+#include "plinth/mail/outbox.hpp"
 #include "plinth/observe/log.hpp"
 #include "plinth/observe/metrics.hpp"
 #include "plinth/store/store.hpp"
@@ -51,10 +53,23 @@ int run_serve(const ServeConfig& cfg) {
   }
   api::Services services{*store, logger};
   auto* store_ptr = store.get();
+  mail::Outbox outbox(*store, logger,
+                      {.retry_base = cfg.mail_retry_base,
+                       .retry_max = cfg.mail_retry_max,
+                       .max_attempts = cfg.mail_max_attempts},
+                      mail::smtp_sender(*store));
 
   observe::Registry registry;
   api::register_process_metrics(registry, cfg.version);
   auto http_metrics = http::HttpMetrics::create(registry);
+  registry.callback_counter("plinth_mail_sent_total", "Mails delivered to the SMTP server.",
+                            [&outbox] { return static_cast<double>(outbox.stats().sent); });
+  registry.callback_counter(
+      "plinth_mail_send_failures_total", "Failed mail delivery attempts (each is retried).",
+      [&outbox] { return static_cast<double>(outbox.stats().failed_attempts); });
+  registry.callback_gauge("plinth_mail_outbox_pending",
+                          "Mails waiting in the outbox (as of the sender's last pass).",
+                          [&outbox] { return static_cast<double>(outbox.pending_last_pass()); });
   registry.callback_counter(
       "plinth_store_write_operations_total",
       "Write operations committed or rolled back by the store's writer.",
@@ -66,6 +81,7 @@ int run_serve(const ServeConfig& cfg) {
 
   http::Router router;
   api::register_health(router);
+  api::register_account_routes(router, services, outbox);
   api::register_metrics(router, registry);
   api::register_data_routes(router, services);
 
@@ -108,7 +124,9 @@ int run_serve(const ServeConfig& cfg) {
     } catch (const std::exception&) {
     }
   }
+  outbox.start();
   bool clean = server.run();
+  outbox.stop();
   logger.write(observe::LogLine(observe::Level::info, "server stopped").boolean("clean", clean));
   return 0;
 }

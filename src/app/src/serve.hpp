@@ -13,6 +13,11 @@ struct ServeConfig {
   std::string dir = "plinth_data";
   std::vector<std::string> origins{"*"};
   bool access_log = true;
+  // Mail outbox: first retry delay (doubling per failure), its cap, and the
+  // attempts before a mail is marked failed.
+  std::chrono::milliseconds mail_retry_base{2000};
+  std::chrono::milliseconds mail_retry_max{600000};
+  int mail_max_attempts = 150;
   std::string log_level = "info";
   std::string version;
   bool durability_full = true;

@@ -343,6 +343,10 @@ void migrate_data_db(Db& db) {
       for (const char* m : kPocketBaseMigrations) record_migration(db, m);
     }
     record_migration(db, "plinth_0001_init");
+    if (!table_exists(db, mail_outbox_table().name)) {
+      create_collection_table(db, mail_outbox_table());
+      record_migration(db, "plinth_0002_mail_outbox");
+    }
     db.exec("COMMIT");
   } catch (...) {
     db.exec("ROLLBACK");

@@ -454,6 +454,20 @@ const core::Collection& collections_table() {
   return table;
 }
 
+const core::Collection& mail_outbox_table() {
+  static const core::Collection table = core::collection_from_row(
+      "_plinth_mail_outbox", true, "base", "_plinth_mail_outbox",
+      R"J([{"name":"id","type":"text","primaryKey":true,"required":true,"system":true},
+          {"name":"status","type":"text"},{"name":"recipients","type":"text"},
+          {"name":"subject","type":"text"},{"name":"message","type":"json"},
+          {"name":"attempts","type":"number"},{"name":"nextAttempt","type":"number"},
+          {"name":"lastError","type":"text"},{"name":"sentAt","type":"text"},
+          {"name":"created","type":"text"},{"name":"updated","type":"text"}])J",
+      R"J(["CREATE INDEX `idx_plinth_mail_outbox_due` ON `_plinth_mail_outbox` (`status`, `nextAttempt`)"])J",
+      std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt, "{}", "", "");
+  return table;
+}
+
 std::unique_ptr<Store> open_sqlite_store(const StoreOptions& options) {
   try {
     return std::make_unique<SqliteStore>(options);

@@ -144,6 +144,14 @@ class Store {
 // compile with the same compiler (id, name, type, system, rules, created, updated).
 const core::Collection& collections_table();
 
+// `_plinth_mail_outbox` described as a collection (not listed in `_collections`):
+// the durable queue of outgoing mail, written through the ordinary record
+// operations so a mail can be queued in the same transaction as the change
+// that asks for it. Fields: id, status (pending|sent|failed), recipients,
+// subject, message (json), attempts, nextAttempt (ms since the epoch),
+// lastError, sentAt, created, updated.
+const core::Collection& mail_outbox_table();
+
 // True when `sql` is an index definition the store accepts (CREATE [UNIQUE] INDEX
 // name ON table (columns) [WHERE col != '']).
 bool is_valid_index(std::string_view sql);

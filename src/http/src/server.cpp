@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -22,7 +23,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <ctime>
+#include <deque>
 #include <list>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -84,6 +87,99 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out += "\r\n";
 }
 
+// A stream's queue: filled by any thread, drained by the connection's coroutine.
+// The coroutine's timer and socket are reached only on the I/O thread, through
+// posted handlers, and only while the coroutine runs (attach .. detach).
+class SinkImpl final : public StreamSink, public std::enable_shared_from_this<SinkImpl> {
+ public:
+  struct Item {
+    std::shared_ptr<const std::string> head, body;
+  };
+
+  SinkImpl(net::any_io_executor exec, std::size_t max_queue)
+      : exec_(std::move(exec)), max_queue_(std::max<std::size_t>(1, max_queue)) {}
+
+  bool push(std::shared_ptr<const std::string> head,
+            std::shared_ptr<const std::string> body) override {
+    bool wake = false;
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return false;
+      if (queue_.size() >= max_queue_) {
+        closed_ = overflowed_ = true;
+        wake = true;
+      } else {
+        queue_.push_back({std::move(head), std::move(body)});
+        wake = waiting_;
+        waiting_ = false;
+      }
+    }
+    if (wake) notify();
+    return !overflowed();
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    notify();
+  }
+
+  bool overflowed() const {
+    std::lock_guard lock(mu_);
+    return overflowed_;
+  }
+
+  // I/O thread only.
+  void attach(net::steady_timer* timer, std::function<void()> cancel_io) {
+    timer_ = timer;
+    cancel_io_ = std::move(cancel_io);
+  }
+  void detach() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    timer_ = nullptr;
+    cancel_io_ = nullptr;
+  }
+
+  // Moves the queued items into `out`; false when the stream is closed. With
+  // nothing queued, marks the coroutine as waiting so that a push wakes it.
+  bool take(std::deque<Item>& out) {
+    std::lock_guard lock(mu_);
+    if (closed_) return false;
+    out.swap(queue_);
+    waiting_ = out.empty();
+    return true;
+  }
+
+ private:
+  void notify() {
+    net::post(exec_, [self = shared_from_this()] {
+      if (self->timer_) self->timer_->cancel();
+      bool closed;
+      {
+        std::lock_guard lock(self->mu_);
+        closed = self->closed_;
+      }
+      if (closed && self->cancel_io_) self->cancel_io_();
+    });
+  }
+
+  net::any_io_executor exec_;
+  std::size_t max_queue_;
+  mutable std::mutex mu_;
+  std::deque<Item> queue_;
+  bool closed_ = false;
+  bool overflowed_ = false;
+  bool waiting_ = false;
+  net::steady_timer* timer_ = nullptr;
+  std::function<void()> cancel_io_;
+};
+
 struct ConnHandle {
   bool idle = false;
   std::function<void()> cancel;
@@ -121,6 +217,9 @@ class Server::Impl {
   template <class Stream>
   net::awaitable<bool> write_response(Stream& stream, const Request& req, Response& res,
                                       bool close);
+  template <class Stream>
+  net::awaitable<void> run_stream(Stream& stream, const Request& req, Response& res,
+                                  ConnHandle& handle);
   template <class Stream>
   net::awaitable<void> reject(Stream& stream, Request& req, int status, beast::flat_buffer& buffer);
   net::awaitable<void> drain_and_stop();
@@ -370,7 +469,7 @@ net::awaitable<bool> Server::Impl::write_response(Stream& stream, const Request&
   } else if (req.version == 10) {
     head += "Connection: keep-alive\r\n";
   }
-  if (!no_body) {
+  if (!no_body && !res.stream) {
     head += "Content-Length: ";
     head += std::to_string(res.body.size());
     head += "\r\n";
@@ -496,9 +595,84 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     }
     if (metrics_.in_flight) metrics_.in_flight->add(-1);
 
+    if (res.stream && res.status == 200 && !req.is_head()) {
+      co_await run_stream(stream, req, res, handle);
+      co_return;
+    }
+    res.stream.reset();
     bool close = !keep_alive || res.close || stopping_;
     if (!co_await write_response(stream, req, res, close) || close) co_return;
   }
+}
+
+template <class Stream>
+net::awaitable<void> Server::Impl::run_stream(Stream& stream, const Request& req, Response& res,
+                                              ConnHandle& handle) {
+  using namespace net::experimental::awaitable_operators;
+  using Clock = std::chrono::steady_clock;
+  auto spec = res.stream;
+  if (!co_await write_response(stream, req, res, true)) {
+    if (spec->on_close) spec->on_close();
+    co_return;
+  }
+  auto& lowest = beast::get_lowest_layer(stream);
+  // No deadline on a stream: a stalled peer is detected by its queue filling up.
+  lowest.expires_never();
+  auto exec = co_await net::this_coro::executor;
+  net::steady_timer timer(exec);
+  auto sink = std::make_shared<SinkImpl>(exec, spec->max_queue);
+  sink->attach(&timer, [&lowest] { lowest.cancel(); });
+  handle.idle = true;  // a shutdown closes streams at once
+  handle.cancel = [sink] { sink->close(); };
+  if (spec->on_open) spec->on_open(sink);
+
+  auto reader = [&]() -> net::awaitable<void> {
+    // Requests are not expected on a stream; reading only notices the close.
+    std::array<char, 512> buf;
+    for (;;) {
+      auto [ec, n] = co_await stream.async_read_some(net::buffer(buf), kTuple);
+      if (ec) co_return;
+    }
+  };
+  auto writer = [&]() -> net::awaitable<void> {
+    auto last_message = Clock::now(), last_write = last_message;
+    std::deque<SinkImpl::Item> items;
+    std::vector<net::const_buffer> bufs;
+    for (;;) {
+      if (!sink->take(items)) co_return;
+      if (!items.empty()) {
+        bufs.clear();
+        for (const auto& it : items) {
+          if (it.head) bufs.push_back(net::buffer(*it.head));
+          if (it.body) bufs.push_back(net::buffer(*it.body));
+        }
+        auto [ec, n] = co_await net::async_write(stream, bufs, kTuple);
+        if (ec) co_return;
+        items.clear();
+        last_message = last_write = Clock::now();
+        continue;
+      }
+      auto wake = Clock::time_point::max();
+      if (spec->keepalive.count() > 0) wake = std::min(wake, last_write + spec->keepalive);
+      if (spec->idle_timeout.count() > 0) wake = std::min(wake, last_message + spec->idle_timeout);
+      timer.expires_at(wake);
+      co_await timer.async_wait(kTuple);
+      auto now = Clock::now();
+      if (spec->idle_timeout.count() > 0 && now >= last_message + spec->idle_timeout) co_return;
+      if (spec->keepalive.count() > 0 && now >= last_write + spec->keepalive) {
+        auto [ec, n] =
+            co_await net::async_write(stream, net::buffer(spec->keepalive_bytes), kTuple);
+        if (ec) co_return;
+        last_write = now;
+      }
+    }
+  };
+  co_await (reader() || writer());
+  bool overflowed = sink->overflowed();
+  sink->detach();
+  handle.cancel = [&lowest] { lowest.cancel(); };
+  if (overflowed && spec->on_overflow) spec->on_overflow();
+  if (spec->on_close) spec->on_close();
 }
 
 Server::Server(ServerOptions options, const Pipeline& pipeline, observe::Logger& logger,

@@ -596,6 +596,10 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     if (metrics_.in_flight) metrics_.in_flight->add(-1);
 
     if (res.stream && res.status == 200 && !req.is_head()) {
+      // Nothing more is read as a request: give the read buffer back (it is
+      // the largest per-connection allocation, and streams are many).
+      buffer.clear();
+      buffer.shrink_to_fit();
       co_await run_stream(stream, req, res, handle);
       co_return;
     }

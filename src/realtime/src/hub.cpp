@@ -81,14 +81,14 @@ void Hub::detach(const std::string& id) {
 void Hub::index(const std::shared_ptr<Client>& c, bool add) {
   for (const auto& s : *c->subscriptions) {
     if (add) {
-      by_topic_[s.topic].insert(c->id);
+      by_topic_[s.topic].insert(c);
       ++subscription_count_;
       continue;
     }
     --subscription_count_;
     auto it = by_topic_.find(s.topic);
     if (it == by_topic_.end()) continue;
-    it->second.erase(c->id);
+    it->second.erase(c);
     if (it->second.empty()) by_topic_.erase(it);
   }
 }
@@ -182,6 +182,7 @@ void Hub::dispatch(const store::RecordChange& change) {
   struct Entry {
     std::shared_ptr<Client> client;
     std::shared_ptr<const std::vector<Subscription>> subscriptions;
+    std::shared_ptr<const Identity> identity;
   };
   std::vector<Entry> entries;
   std::vector<std::shared_ptr<Client>> bound;
@@ -207,15 +208,14 @@ void Hub::dispatch(const store::RecordChange& change) {
                                   change.collection_id + "/*",
                                   change.collection_name,
                                   change.collection_id};
-    std::unordered_set<std::string> seen;
+    // A client subscribed under several of these topics is visited once.
+    std::unordered_set<const Client*> seen;
     for (const auto& t : topics) {
       auto it = by_topic_.find(t);
       if (it == by_topic_.end()) continue;
-      for (const auto& id : it->second) {
-        if (!seen.insert(id).second) continue;
-        auto c = clients_.find(id);
-        if (c == clients_.end()) continue;
-        entries.push_back({c->second, c->second->subscriptions});
+      entries.reserve(entries.size() + it->second.size());
+      for (const auto& c : it->second) {
+        if (seen.insert(c.get()).second) entries.push_back({c, c->subscriptions, c->identity});
       }
     }
   }
@@ -227,11 +227,7 @@ void Hub::dispatch(const store::RecordChange& change) {
   const std::string rec_a = change.collection_name + "/" + record_id,
                     rec_b = change.collection_id + "/" + record_id;
   for (const auto& e : entries) {
-    std::shared_ptr<const Identity> identity;
-    {
-      std::lock_guard lock(mu_);
-      identity = e.client->identity;
-    }
+    const auto& identity = e.identity;
     for (const auto& s : *e.subscriptions) {
       bool wildcard = s.topic == wild_a || s.topic == wild_b || s.topic == change.collection_name ||
                       s.topic == change.collection_id;
@@ -247,8 +243,15 @@ void Hub::dispatch(const store::RecordChange& change) {
   // with the same event name and data.
   std::map<std::pair<std::string_view, const std::string*>, std::shared_ptr<const std::string>>
       frames;
+  std::shared_ptr<const std::string> last;
   for (std::size_t i = 0; i < targets.size() && i < data.size(); ++i) {
     if (!data[i]) continue;
+    if (i > 0 && data[i] == data[i - 1] &&
+        targets[i].subscription->name == targets[i - 1].subscription->name && last) {
+      if (owners[i]->client->sink->push(owners[i]->client->id_line, last))
+        delivered_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     auto& frame = frames[{targets[i].subscription->name, data[i].get()}];
     if (!frame) {
       std::string bytes;
@@ -260,6 +263,7 @@ void Hub::dispatch(const store::RecordChange& change) {
       bytes += "\n\n";
       frame = std::make_shared<const std::string>(std::move(bytes));
     }
+    last = frame;
     if (owners[i]->client->sink->push(owners[i]->client->id_line, frame))
       delivered_.fetch_add(1, std::memory_order_relaxed);
   }

@@ -135,8 +135,8 @@ class Hub {
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Client>> clients_;
-  // topic -> ids of the clients subscribed to it
-  std::unordered_map<std::string, std::unordered_set<std::string>> by_topic_;
+  // topic -> the clients subscribed to it
+  std::unordered_map<std::string, std::unordered_set<std::shared_ptr<Client>>> by_topic_;
   std::size_t subscription_count_ = 0;
 
   std::mutex queue_mu_;

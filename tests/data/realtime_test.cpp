@@ -391,8 +391,9 @@ TEST(RealtimeLimits, SlowConsumerIsDroppedWhileAFastOneKeepsUp) {
 
 TEST(RealtimeLimits, MaxClientsAndSubscriptions) {
   SeededServer server({"--realtime-max-clients", "1", "--realtime-max-subscriptions", "2"});
-  SseClient one(server.api().port()), two(server.api().port());
+  SseClient one(server.api().port());
   ASSERT_TRUE(one.open());
+  SseClient two(server.api().port());
   EXPECT_FALSE(two.open());
   EXPECT_EQ(two.status(), 503);
   EXPECT_NE(two.body().find("Too many realtime clients"), std::string::npos) << two.body();

@@ -34,19 +34,26 @@ void Hub::stop() {
 }
 
 std::shared_ptr<http::Stream> Hub::connect(std::string remote_ip) {
-  {
-    std::lock_guard lock(mu_);
-    if (clients_.size() >= options_.max_clients) {
-      refused_.fetch_add(1, std::memory_order_relaxed);
-      return nullptr;
-    }
+  // A slot is taken now and given back when the stream object goes away, so
+  // concurrent connects cannot overshoot the limit and a stream the server
+  // never ran (a HEAD request) does not keep its slot.
+  if (slots_.fetch_add(1) >= options_.max_clients) {
+    slots_.fetch_sub(1);
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
   }
+  struct Slot {
+    std::atomic<std::size_t>& slots;
+    ~Slot() { slots.fetch_sub(1); }
+  };
+  auto slot = std::make_shared<Slot>(slots_);
   auto id = util::random_alnum_secure(40);
   auto stream = std::make_shared<http::Stream>();
   stream->max_queue = options_.queue;
   stream->keepalive = options_.keepalive;
   stream->idle_timeout = options_.idle_timeout;
-  stream->on_open = [this, id, ip = std::move(remote_ip)](std::shared_ptr<http::StreamSink> sink) {
+  stream->on_open = [this, id, ip = std::move(remote_ip),
+                     slot](std::shared_ptr<http::StreamSink> sink) {
     attach(id, ip, std::move(sink));
   };
   stream->on_close = [this, id] { detach(id); };

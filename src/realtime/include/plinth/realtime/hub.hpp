@@ -148,6 +148,7 @@ class Hub {
   std::thread thread_;
 
   std::atomic<std::uint64_t> changes_{0}, delivered_{0}, dropped_{0}, refused_{0};
+  std::atomic<std::size_t> slots_{0};  // streams handed out and not yet destroyed
 };
 
 }  // namespace plinth::realtime

@@ -32,6 +32,7 @@
 #include "plinth/http/errors.hpp"
 #include "plinth/observe/log.hpp"
 #include "plinth/util/strings.hpp"
+#include "stream_sink.hpp"
 
 namespace plinth::http {
 
@@ -39,6 +40,8 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
+using detail::ReadyList;
+using detail::SinkImpl;
 
 namespace {
 
@@ -86,207 +89,6 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   clean(value);
   out += "\r\n";
 }
-
-class SinkImpl;
-
-// Per I/O thread: the streams that got messages since the thread last looked.
-// Pushing threads add to it; one posted handler drains it, however many
-// streams were woken (an event for 10k subscribers is one post, not 10k).
-struct ReadyList {
-  std::mutex mu;
-  std::vector<std::shared_ptr<SinkImpl>> sinks;
-  bool posted = false;
-};
-
-// A stream's queue: filled by any thread, drained on the connection's I/O
-// thread. When the connection's writer is parked (nothing in flight), queued
-// messages are written right away with a non-blocking write from the drain
-// handler; only what the socket does not take wakes the writer coroutine.
-class SinkImpl final : public StreamSink, public std::enable_shared_from_this<SinkImpl> {
- public:
-  using Clock = std::chrono::steady_clock;
-  struct Item {
-    std::shared_ptr<const std::string> head, body;
-  };
-  // Writes what it can without blocking; returns the bytes written, or -1 on error.
-  using DirectWrite = std::function<std::ptrdiff_t(const std::vector<net::const_buffer>&)>;
-
-  SinkImpl(net::any_io_executor exec, std::shared_ptr<ReadyList> ready, std::size_t max_queue)
-      : exec_(std::move(exec)),
-        ready_(std::move(ready)),
-        max_queue_(std::max<std::size_t>(1, max_queue)) {}
-
-  bool push(std::shared_ptr<const std::string> head,
-            std::shared_ptr<const std::string> body) override {
-    bool wake = false;
-    {
-      std::lock_guard lock(mu_);
-      if (closed_) return false;
-      if (queue_.size() >= max_queue_) {
-        closed_ = overflowed_ = true;
-        wake = true;
-      } else {
-        queue_.push_back({std::move(head), std::move(body)});
-        wake = waiting_;
-        waiting_ = false;
-      }
-    }
-    if (wake) notify();
-    return !overflowed();
-  }
-
-  void close() override {
-    {
-      std::lock_guard lock(mu_);
-      if (closed_) return;
-      closed_ = true;
-    }
-    notify();
-  }
-
-  bool overflowed() const {
-    std::lock_guard lock(mu_);
-    return overflowed_;
-  }
-
-  // I/O thread only.
-  void attach(net::steady_timer* timer, std::function<void()> cancel_io, DirectWrite direct) {
-    timer_ = timer;
-    cancel_io_ = std::move(cancel_io);
-    direct_ = std::move(direct);
-    last_message_ = last_write_ = Clock::now();
-  }
-  void detach() {
-    {
-      std::lock_guard lock(mu_);
-      closed_ = true;
-    }
-    timer_ = nullptr;
-    cancel_io_ = nullptr;
-    direct_ = nullptr;
-  }
-  void set_parked(bool parked) { parked_ = parked; }
-  void wrote(bool message) {
-    last_write_ = Clock::now();
-    if (message) last_message_ = last_write_;
-  }
-  Clock::time_point last_write() const { return last_write_; }
-  Clock::time_point last_message() const { return last_message_; }
-
-  // Moves the queued items into `out`; false when the stream is closed. With
-  // nothing queued, marks the writer as waiting so that a push wakes it.
-  bool take(std::deque<Item>& out) {
-    std::lock_guard lock(mu_);
-    if (closed_) return false;
-    out.swap(queue_);
-    waiting_ = out.empty();
-    return true;
-  }
-
-  // I/O thread: called from the ready list's drain handler.
-  void on_ready() {
-    if (!timer_) return;
-    bool closed;
-    {
-      std::lock_guard lock(mu_);
-      closed = closed_;
-    }
-    if (closed) {
-      timer_->cancel();
-      if (cancel_io_) cancel_io_();
-      return;
-    }
-    if (!parked_) return;  // the writer is busy and takes the queue when done
-    if (direct_ && write_directly()) return;
-    timer_->cancel();
-  }
-
- private:
-  // True when everything queued went out; otherwise the rest is back at the
-  // front of the queue for the writer coroutine.
-  bool write_directly() {
-    std::deque<Item> items;
-    {
-      std::lock_guard lock(mu_);
-      items.swap(queue_);
-    }
-    if (items.empty()) return park();
-    std::vector<net::const_buffer> bufs;
-    std::size_t total = 0;
-    for (const auto& it : items) {
-      if (it.head) bufs.push_back(net::buffer(*it.head));
-      if (it.body) bufs.push_back(net::buffer(*it.body));
-    }
-    for (const auto& b : bufs) total += b.size();
-    auto n = direct_(bufs);
-    if (n > 0) wrote(true);
-    if (n >= 0 && static_cast<std::size_t>(n) == total) return park();
-    // Keep the unwritten tail (copied once) ahead of anything pushed meanwhile.
-    std::deque<Item> rest;
-    if (n < 0) {
-      rest = std::move(items);
-    } else {
-      std::string tail;
-      std::size_t skip = static_cast<std::size_t>(n);
-      for (const auto& b : bufs) {
-        if (skip >= b.size()) {
-          skip -= b.size();
-          continue;
-        }
-        tail.append(static_cast<const char*>(b.data()) + skip, b.size() - skip);
-        skip = 0;
-      }
-      rest.push_back({nullptr, std::make_shared<const std::string>(std::move(tail))});
-    }
-    std::lock_guard lock(mu_);
-    for (auto it = rest.rbegin(); it != rest.rend(); ++it) queue_.push_front(std::move(*it));
-    return false;
-  }
-
-  // After a direct write the writer stays parked: the next push must wake
-  // this handler again. False when something arrived meanwhile.
-  bool park() {
-    std::lock_guard lock(mu_);
-    if (!queue_.empty()) return false;
-    waiting_ = true;
-    return true;
-  }
-
-  void notify() {
-    bool post = false;
-    {
-      std::lock_guard lock(ready_->mu);
-      ready_->sinks.push_back(shared_from_this());
-      post = !ready_->posted;
-      ready_->posted = true;
-    }
-    if (!post) return;
-    net::post(exec_, [ready = ready_] {
-      std::vector<std::shared_ptr<SinkImpl>> sinks;
-      {
-        std::lock_guard lock(ready->mu);
-        sinks.swap(ready->sinks);
-        ready->posted = false;
-      }
-      for (auto& s : sinks) s->on_ready();
-    });
-  }
-
-  net::any_io_executor exec_;
-  std::shared_ptr<ReadyList> ready_;
-  std::size_t max_queue_;
-  mutable std::mutex mu_;
-  std::deque<Item> queue_;
-  bool closed_ = false;
-  bool overflowed_ = false;
-  bool waiting_ = false;
-  // I/O thread only.
-  net::steady_timer* timer_ = nullptr;
-  std::function<void()> cancel_io_;
-  DirectWrite direct_;
-  bool parked_ = false;
-  Clock::time_point last_message_{}, last_write_{};
-};
 
 struct ConnHandle {
   bool idle = false;
@@ -614,6 +416,94 @@ net::awaitable<void> Server::Impl::reject(Stream& stream, Request& req, int stat
 }
 
 template <class Stream>
+net::awaitable<void> Server::Impl::run_stream(Stream& stream, const Request& req, Response& res,
+                                              ConnHandle& handle, Worker& w) {
+  using namespace net::experimental::awaitable_operators;
+  using Clock = std::chrono::steady_clock;
+  auto spec = res.stream;
+  if (!co_await write_response(stream, req, res, true)) {
+    if (spec->on_close) spec->on_close();
+    co_return;
+  }
+  auto& lowest = beast::get_lowest_layer(stream);
+  // No deadline on a stream: a stalled peer is detected by its queue filling up.
+  lowest.expires_never();
+  auto exec = co_await net::this_coro::executor;
+  net::steady_timer timer(exec);
+  auto sink = std::make_shared<SinkImpl>(exec, w.ready, spec->max_queue);
+  SinkImpl::DirectWrite direct;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    beast::error_code nec;
+    stream.socket().non_blocking(true, nec);
+    if (!nec) {
+      direct = [&stream](const std::vector<net::const_buffer>& bufs) -> std::ptrdiff_t {
+        beast::error_code ec;
+        auto n = stream.socket().write_some(bufs, ec);
+        if (ec == net::error::would_block || ec == net::error::try_again) return 0;
+        if (ec) return -1;
+        return static_cast<std::ptrdiff_t>(n);
+      };
+    }
+  }
+  sink->attach(
+      &timer, [&lowest] { lowest.cancel(); }, std::move(direct));
+  handle.idle = true;  // a shutdown closes streams at once
+  handle.cancel = [sink] { sink->close(); };
+  if (spec->on_open) spec->on_open(sink);
+
+  auto reader = [&]() -> net::awaitable<void> {
+    // Requests are not expected on a stream; reading only notices the close.
+    std::array<char, 512> buf;
+    for (;;) {
+      auto [ec, n] = co_await stream.async_read_some(net::buffer(buf), kTuple);
+      if (ec) co_return;
+    }
+  };
+  auto writer = [&]() -> net::awaitable<void> {
+    std::deque<SinkImpl::Item> items;
+    std::vector<net::const_buffer> bufs;
+    for (;;) {
+      if (!sink->take(items)) co_return;
+      if (!items.empty()) {
+        bufs.clear();
+        for (const auto& it : items) {
+          if (it.head) bufs.push_back(net::buffer(*it.head));
+          if (it.body) bufs.push_back(net::buffer(*it.body));
+        }
+        auto [ec, n] = co_await net::async_write(stream, bufs, kTuple);
+        if (ec) co_return;
+        items.clear();
+        sink->wrote(true);
+        continue;
+      }
+      auto wake = Clock::time_point::max();
+      if (spec->keepalive.count() > 0) wake = std::min(wake, sink->last_write() + spec->keepalive);
+      if (spec->idle_timeout.count() > 0)
+        wake = std::min(wake, sink->last_message() + spec->idle_timeout);
+      timer.expires_at(wake);
+      sink->set_parked(true);
+      co_await timer.async_wait(kTuple);
+      sink->set_parked(false);
+      auto now = Clock::now();
+      if (spec->idle_timeout.count() > 0 && now >= sink->last_message() + spec->idle_timeout)
+        co_return;
+      if (spec->keepalive.count() > 0 && now >= sink->last_write() + spec->keepalive) {
+        auto [ec, n] =
+            co_await net::async_write(stream, net::buffer(spec->keepalive_bytes), kTuple);
+        if (ec) co_return;
+        sink->wrote(false);
+      }
+    }
+  };
+  co_await (reader() || writer());
+  bool overflowed = sink->overflowed();
+  sink->detach();
+  handle.cancel = [&lowest] { lowest.cancel(); };
+  if (overflowed && spec->on_overflow) spec->on_overflow();
+  if (spec->on_close) spec->on_close();
+}
+
+template <class Stream>
 net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip, Worker& w) {
   const auto& lim = opt_.limits;
   auto& lowest = beast::get_lowest_layer(stream);
@@ -716,94 +606,6 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     bool close = !keep_alive || res.close || stopping_;
     if (!co_await write_response(stream, req, res, close) || close) co_return;
   }
-}
-
-template <class Stream>
-net::awaitable<void> Server::Impl::run_stream(Stream& stream, const Request& req, Response& res,
-                                              ConnHandle& handle, Worker& w) {
-  using namespace net::experimental::awaitable_operators;
-  using Clock = std::chrono::steady_clock;
-  auto spec = res.stream;
-  if (!co_await write_response(stream, req, res, true)) {
-    if (spec->on_close) spec->on_close();
-    co_return;
-  }
-  auto& lowest = beast::get_lowest_layer(stream);
-  // No deadline on a stream: a stalled peer is detected by its queue filling up.
-  lowest.expires_never();
-  auto exec = co_await net::this_coro::executor;
-  net::steady_timer timer(exec);
-  auto sink = std::make_shared<SinkImpl>(exec, w.ready, spec->max_queue);
-  SinkImpl::DirectWrite direct;
-  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-    beast::error_code nec;
-    stream.socket().non_blocking(true, nec);
-    if (!nec) {
-      direct = [&stream](const std::vector<net::const_buffer>& bufs) -> std::ptrdiff_t {
-        beast::error_code ec;
-        auto n = stream.socket().write_some(bufs, ec);
-        if (ec == net::error::would_block || ec == net::error::try_again) return 0;
-        if (ec) return -1;
-        return static_cast<std::ptrdiff_t>(n);
-      };
-    }
-  }
-  sink->attach(
-      &timer, [&lowest] { lowest.cancel(); }, std::move(direct));
-  handle.idle = true;  // a shutdown closes streams at once
-  handle.cancel = [sink] { sink->close(); };
-  if (spec->on_open) spec->on_open(sink);
-
-  auto reader = [&]() -> net::awaitable<void> {
-    // Requests are not expected on a stream; reading only notices the close.
-    std::array<char, 512> buf;
-    for (;;) {
-      auto [ec, n] = co_await stream.async_read_some(net::buffer(buf), kTuple);
-      if (ec) co_return;
-    }
-  };
-  auto writer = [&]() -> net::awaitable<void> {
-    std::deque<SinkImpl::Item> items;
-    std::vector<net::const_buffer> bufs;
-    for (;;) {
-      if (!sink->take(items)) co_return;
-      if (!items.empty()) {
-        bufs.clear();
-        for (const auto& it : items) {
-          if (it.head) bufs.push_back(net::buffer(*it.head));
-          if (it.body) bufs.push_back(net::buffer(*it.body));
-        }
-        auto [ec, n] = co_await net::async_write(stream, bufs, kTuple);
-        if (ec) co_return;
-        items.clear();
-        sink->wrote(true);
-        continue;
-      }
-      auto wake = Clock::time_point::max();
-      if (spec->keepalive.count() > 0) wake = std::min(wake, sink->last_write() + spec->keepalive);
-      if (spec->idle_timeout.count() > 0)
-        wake = std::min(wake, sink->last_message() + spec->idle_timeout);
-      timer.expires_at(wake);
-      sink->set_parked(true);
-      co_await timer.async_wait(kTuple);
-      sink->set_parked(false);
-      auto now = Clock::now();
-      if (spec->idle_timeout.count() > 0 && now >= sink->last_message() + spec->idle_timeout)
-        co_return;
-      if (spec->keepalive.count() > 0 && now >= sink->last_write() + spec->keepalive) {
-        auto [ec, n] =
-            co_await net::async_write(stream, net::buffer(spec->keepalive_bytes), kTuple);
-        if (ec) co_return;
-        sink->wrote(false);
-      }
-    }
-  };
-  co_await (reader() || writer());
-  bool overflowed = sink->overflowed();
-  sink->detach();
-  handle.cancel = [&lowest] { lowest.cancel(); };
-  if (overflowed && spec->on_overflow) spec->on_overflow();
-  if (spec->on_close) spec->on_close();
 }
 
 Server::Server(ServerOptions options, const Pipeline& pipeline, observe::Logger& logger,

@@ -25,12 +25,12 @@ void Hub::stop() {
   }
   queue_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::vector<std::shared_ptr<http::StreamSink>> sinks;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [id, c] : clients_) sinks.push_back(c->sink);
-  }
-  for (auto& s : sinks) s->close();
+  // Streams are the server's to close (its shutdown does); by now the server
+  // may be gone, so the hub only forgets them.
+  std::lock_guard lock(mu_);
+  clients_.clear();
+  by_topic_.clear();
+  subscription_count_ = 0;
 }
 
 std::shared_ptr<http::Stream> Hub::connect(std::string remote_ip) {

@@ -93,6 +93,7 @@ class Hub {
 
   // Starts the dispatcher thread; `policy` must outlive the Hub.
   void start(Policy& policy);
+  // Stops the dispatcher and forgets the clients (closing streams is the server's job).
   void stop();
 
   // A stream for a new client (PB_CONNECT is its first message), or null at the

@@ -112,6 +112,11 @@ Hub::SetResult Hub::subscribe(std::string_view client_id, std::string_view remot
   }
   if (parsed.size() > options_.max_subscriptions) return SetResult::too_many;
   if (!identity) identity = std::make_shared<const Identity>();
+  std::uint64_t now;
+  {
+    std::lock_guard lock(queue_mu_);
+    now = published_;
+  }
   std::lock_guard lock(mu_);
   auto it = clients_.find(std::string(client_id));
   if (it == clients_.end()) return SetResult::not_found;
@@ -119,6 +124,12 @@ Hub::SetResult Hub::subscribe(std::string_view client_id, std::string_view remot
   if (!c->ip.empty() && c->ip != remote_ip) return SetResult::ip_mismatch;
   if (!c->identity->key.empty() && c->identity->key != identity->key)
     return SetResult::auth_mismatch;
+  for (auto& p : parsed) {
+    p.since = now;
+    for (const auto& old : *c->subscriptions) {
+      if (old.name == p.name) p.since = old.since;  // kept, not new
+    }
+  }
   index(c, false);
   c->identity = std::move(identity);
   c->subscriptions = std::make_shared<const std::vector<Subscription>>(std::move(parsed));
@@ -131,7 +142,7 @@ void Hub::publish(std::vector<store::RecordChange>&& changes) {
   {
     std::lock_guard lock(queue_mu_);
     if (stopping_) return;
-    queue_.push_back(std::move(changes));
+    queue_.emplace_back(++published_, std::move(changes));
   }
   queue_cv_.notify_one();
 }
@@ -158,20 +169,22 @@ Stats Hub::stats() const {
 void Hub::run() {
   for (;;) {
     std::vector<store::RecordChange> batch;
+    std::uint64_t seq = 0;
     {
       std::unique_lock lock(queue_mu_);
       busy_ = false;
       idle_cv_.notify_all();
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      batch = std::move(queue_.front());
+      seq = queue_.front().first;
+      batch = std::move(queue_.front().second);
       queue_.pop_front();
       busy_ = true;
     }
     for (const auto& change : batch) {
       changes_.fetch_add(1, std::memory_order_relaxed);
       try {
-        dispatch(change);
+        dispatch(change, seq);
       } catch (const std::exception&) {
         // A change that cannot be rendered (e.g. its collection was dropped
         // meanwhile) is skipped; the next ones still go out.
@@ -180,7 +193,7 @@ void Hub::run() {
   }
 }
 
-void Hub::dispatch(const store::RecordChange& change) {
+void Hub::dispatch(const store::RecordChange& change, std::uint64_t seq) {
   auto* idv = change.record.if_contains("id");
   if (!idv || !idv->is_string()) return;
   std::string record_id(idv->get_string());
@@ -239,6 +252,7 @@ void Hub::dispatch(const store::RecordChange& change) {
       bool wildcard = s.topic == wild_a || s.topic == wild_b || s.topic == change.collection_name ||
                       s.topic == change.collection_id;
       if (!wildcard && s.topic != rec_a && s.topic != rec_b) continue;
+      if (s.since >= seq) continue;
       targets.push_back({identity, &s, wildcard});
       owners.push_back(&e);
     }

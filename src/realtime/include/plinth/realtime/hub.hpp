@@ -46,6 +46,10 @@ struct Subscription {
   std::map<std::string, std::string> query;    // options.query, values as text
   std::map<std::string, std::string> headers;  // options.headers, names snake_cased
   std::string options_key;                     // query and headers as canonical text
+  // The last commit published before this subscription existed: changes up to
+  // it are not sent to it, even when they are dispatched later (as PocketBase,
+  // where a write's events are out before its response).
+  std::uint64_t since = 0;
 };
 
 // Parses a subscription string (unparsable options are ignored, as PocketBase).
@@ -129,7 +133,7 @@ class Hub {
   void detach(const std::string& id);
   void index(const std::shared_ptr<Client>& c, bool add);  // mu_ held
   void run();
-  void dispatch(const store::RecordChange& change);
+  void dispatch(const store::RecordChange& change, std::uint64_t seq);
 
   Options options_;
   Policy* policy_ = nullptr;
@@ -143,7 +147,8 @@ class Hub {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::condition_variable idle_cv_;
-  std::deque<std::vector<store::RecordChange>> queue_;
+  std::deque<std::pair<std::uint64_t, std::vector<store::RecordChange>>> queue_;
+  std::uint64_t published_ = 0;  // commits published so far (queue_mu_)
   bool busy_ = false;
   bool stopping_ = false;
   std::thread thread_;

@@ -61,6 +61,16 @@ query::RequestInfo request_info(const std::optional<AuthContext>& auth, const Re
 std::optional<query::Compiled> compile_rule(Services& s, const core::Collection& c,
                                             const std::string& rule, const query::RequestInfo& ri);
 
+// The records API's presentation, shared with realtime events: `fields`
+// selection (throws a 400 ApiError on a bad modifier), hidden/email visibility
+// for the caller, and `expand` paths (each expanded record passes its view rule).
+json::object select_fields(json::object o, const std::optional<std::string>& fields);
+core::ViewOptions record_view_options(const std::optional<AuthContext>& auth,
+                                      const core::Collection& c, const json::object& rec);
+void expand_record(Services& s, const core::Collection& c, const json::object& raw,
+                   json::object& out, const std::vector<std::string>& paths,
+                   const std::optional<AuthContext>& auth, const RequestMeta& meta);
+
 // Record writes shared by the single-record endpoints and /api/batch. They
 // check access rules and validate; they throw ApiError with PocketBase's envelope.
 json::object create_record(Services& s, store::Tx& ops, const core::Collection& c,

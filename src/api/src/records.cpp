@@ -450,6 +450,21 @@ void expand_written(Services& s, const core::Collection& c, json::object& out,
 
 }  // namespace
 
+json::object select_fields(json::object o, const std::optional<std::string>& fields) {
+  return pick_fields(std::move(o), fields);
+}
+
+core::ViewOptions record_view_options(const std::optional<AuthContext>& auth,
+                                      const core::Collection& c, const json::object& rec) {
+  return view_options(auth, c, rec);
+}
+
+void expand_record(Services& s, const core::Collection& c, const json::object& raw,
+                   json::object& out, const std::vector<std::string>& paths,
+                   const std::optional<AuthContext>& auth, const RequestMeta& meta) {
+  expand_records(s, c, {&raw}, {&out}, paths, auth, meta, 0);
+}
+
 void register_record_routes(http::Router& router, Services& s) {
   const http::RouteOptions blocking{.blocking = true};
 

@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
       {"60s", &lim.idle_timeout, "--idle-timeout"},
       {"30s", &lim.write_timeout, "--write-timeout"},
       {"10s", &cfg.server.shutdown_timeout, "--shutdown-timeout"},
+      {"30s", &cfg.realtime.keepalive, "--realtime-keepalive"},
+      {"5m", &cfg.realtime.idle_timeout, "--realtime-idle-timeout"},
   };
   std::vector<BytesFlag> sizes{
       {"8KiB", &lim.max_request_line, "--max-request-line"},
@@ -108,6 +110,24 @@ int main(int argc, char** argv) {
         ->envname(env(s.name))
         ->capture_default_str();
   }
+
+  serve
+      ->add_option("--realtime-max-clients", cfg.realtime.max_clients,
+                   "Connected realtime (SSE) clients; more get 503")
+      ->envname(env("--realtime-max-clients"))
+      ->capture_default_str();
+  serve
+      ->add_option("--realtime-max-subscriptions", cfg.realtime.max_subscriptions,
+                   "Subscriptions per realtime client")
+      ->envname(env("--realtime-max-subscriptions"))
+      ->capture_default_str();
+  serve
+      ->add_option("--realtime-queue", cfg.realtime.queue,
+                   "Events waiting per realtime client; a client that falls further behind is "
+                   "dropped")
+      ->check(CLI::PositiveNumber)
+      ->envname(env("--realtime-queue"))
+      ->capture_default_str();
 
   std::string durability = "full";
   serve

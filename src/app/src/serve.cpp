@@ -8,6 +8,7 @@
 #include "plinth/api/account.hpp"
 #include "plinth/api/data.hpp"
 #include "plinth/api/ops.hpp"
+#include "plinth/api/realtime.hpp"
 #include "plinth/auth/password.hpp"
 #include "plinth/auth/secrets.hpp"
 #include "plinth/core/json.hpp"
@@ -79,11 +80,44 @@ int run_serve(const ServeConfig& cfg) {
       "Group commits (one transaction each) made by the store's writer.",
       [store_ptr] { return static_cast<double>(store_ptr->write_stats().commits); });
 
+  // Realtime: committed changes flow from the store's writer to the hub's dispatcher.
+  auto realtime_policy = api::make_realtime_policy(services);
+  realtime::Hub hub(cfg.realtime);
+  hub.start(*realtime_policy);
+  store->set_commit_listener(
+      [&hub](std::vector<store::RecordChange>&& changes) { hub.publish(std::move(changes)); });
+  struct StopRealtime {
+    store::Store& store;
+    realtime::Hub& hub;
+    ~StopRealtime() {
+      store.set_commit_listener(nullptr);
+      hub.stop();
+    }
+  } stop_realtime{*store, hub};
+  registry.callback_gauge("plinth_realtime_clients", "Connected realtime (SSE) clients.",
+                          [&hub] { return static_cast<double>(hub.stats().clients); });
+  registry.callback_gauge("plinth_realtime_subscriptions",
+                          "Subscriptions held by connected realtime clients.",
+                          [&hub] { return static_cast<double>(hub.stats().subscriptions); });
+  registry.callback_counter("plinth_realtime_changes_published_total",
+                            "Committed record changes published to realtime subscribers.",
+                            [&hub] { return static_cast<double>(hub.stats().changes); });
+  registry.callback_counter("plinth_realtime_events_delivered_total",
+                            "Realtime event messages queued to clients.",
+                            [&hub] { return static_cast<double>(hub.stats().delivered); });
+  registry.callback_counter("plinth_realtime_clients_dropped_total",
+                            "Realtime clients dropped because they did not read fast enough.",
+                            [&hub] { return static_cast<double>(hub.stats().dropped); });
+  registry.callback_counter("plinth_realtime_clients_refused_total",
+                            "Realtime connections refused at --realtime-max-clients.",
+                            [&hub] { return static_cast<double>(hub.stats().refused); });
+
   http::Router router;
   api::register_health(router);
   api::register_account_routes(router, services, outbox);
   api::register_metrics(router, registry);
   api::register_data_routes(router, services);
+  api::register_realtime_routes(router, services, hub);
 
   http::Pipeline pipeline(router, logger);
   pipeline.use(http::request_id());

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "plinth/http/server.hpp"
+#include "plinth/realtime/hub.hpp"
 
 namespace plinth::app {
 
@@ -21,6 +22,7 @@ struct ServeConfig {
   std::string log_level = "info";
   std::string version;
   bool durability_full = true;
+  realtime::Options realtime;
 };
 
 int run_serve(const ServeConfig& cfg);

@@ -12,6 +12,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -25,13 +26,16 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <ctime>
+#include <deque>
 #include <list>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "plinth/http/errors.hpp"
 #include "plinth/observe/log.hpp"
 #include "plinth/util/strings.hpp"
+#include "stream_sink.hpp"
 
 namespace plinth::http {
 
@@ -39,6 +43,8 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
+using detail::ReadyList;
+using detail::SinkImpl;
 
 namespace {
 
@@ -122,6 +128,7 @@ struct ConnHandle {
 // coroutines, which unregister themselves from `conns`; so conns outlives ctx.
 struct Worker {
   std::list<ConnHandle*> conns;  // touched only on this worker's thread
+  std::shared_ptr<ReadyList> ready = std::make_shared<ReadyList>();
   net::io_context ctx{1};
   std::optional<tcp::acceptor> acceptor;
   std::thread thread;
@@ -152,6 +159,9 @@ class Server::Impl {
   template <class Stream>
   net::awaitable<bool> write_response(Stream& stream, const Request& req, Response& res,
                                       bool close);
+  template <class Stream>
+  net::awaitable<void> run_stream(Stream& stream, const Request& req, Response& res,
+                                  ConnHandle& handle, Worker& w);
   template <class Stream>
   net::awaitable<void> reject(Stream& stream, Request& req, int status, beast::flat_buffer& buffer);
   net::awaitable<void> drain_and_stop();
@@ -407,7 +417,7 @@ net::awaitable<bool> Server::Impl::write_response(Stream& stream, const Request&
   } else if (req.version == 10) {
     head += "Connection: keep-alive\r\n";
   }
-  if (!no_body) {
+  if (!no_body && !res.stream) {
     head += "Content-Length: ";
     head += std::to_string(res.body.size());
     head += "\r\n";
@@ -440,6 +450,94 @@ net::awaitable<void> Server::Impl::reject(Stream& stream, Request& req, int stat
       drained += n;
     }
   }
+}
+
+template <class Stream>
+net::awaitable<void> Server::Impl::run_stream(Stream& stream, const Request& req, Response& res,
+                                              ConnHandle& handle, Worker& w) {
+  using namespace net::experimental::awaitable_operators;
+  using Clock = std::chrono::steady_clock;
+  auto spec = res.stream;
+  if (!co_await write_response(stream, req, res, true)) {
+    if (spec->on_close) spec->on_close();
+    co_return;
+  }
+  auto& lowest = beast::get_lowest_layer(stream);
+  // No deadline on a stream: a stalled peer is detected by its queue filling up.
+  lowest.expires_never();
+  auto exec = co_await net::this_coro::executor;
+  net::steady_timer timer(exec);
+  auto sink = std::make_shared<SinkImpl>(exec, w.ready, spec->max_queue);
+  SinkImpl::DirectWrite direct;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    beast::error_code nec;
+    stream.socket().non_blocking(true, nec);
+    if (!nec) {
+      direct = [&stream](const std::vector<net::const_buffer>& bufs) -> std::ptrdiff_t {
+        beast::error_code ec;
+        auto n = stream.socket().write_some(bufs, ec);
+        if (ec == net::error::would_block || ec == net::error::try_again) return 0;
+        if (ec) return -1;
+        return static_cast<std::ptrdiff_t>(n);
+      };
+    }
+  }
+  sink->attach(
+      &timer, [&lowest] { lowest.cancel(); }, std::move(direct));
+  handle.idle = true;  // a shutdown closes streams at once
+  handle.cancel = [sink] { sink->close(); };
+  if (spec->on_open) spec->on_open(sink);
+
+  auto reader = [&]() -> net::awaitable<void> {
+    // Requests are not expected on a stream; reading only notices the close.
+    std::array<char, 512> buf;
+    for (;;) {
+      auto [ec, n] = co_await stream.async_read_some(net::buffer(buf), kTuple);
+      if (ec) co_return;
+    }
+  };
+  auto writer = [&]() -> net::awaitable<void> {
+    std::deque<SinkImpl::Item> items;
+    std::vector<net::const_buffer> bufs;
+    for (;;) {
+      if (!sink->take(items)) co_return;
+      if (!items.empty()) {
+        bufs.clear();
+        for (const auto& it : items) {
+          if (it.head) bufs.push_back(net::buffer(*it.head));
+          if (it.body) bufs.push_back(net::buffer(*it.body));
+        }
+        auto [ec, n] = co_await net::async_write(stream, bufs, kTuple);
+        if (ec) co_return;
+        items.clear();
+        sink->wrote(true);
+        continue;
+      }
+      auto wake = Clock::time_point::max();
+      if (spec->keepalive.count() > 0) wake = std::min(wake, sink->last_write() + spec->keepalive);
+      if (spec->idle_timeout.count() > 0)
+        wake = std::min(wake, sink->last_message() + spec->idle_timeout);
+      timer.expires_at(wake);
+      sink->set_parked(true);
+      co_await timer.async_wait(kTuple);
+      sink->set_parked(false);
+      auto now = Clock::now();
+      if (spec->idle_timeout.count() > 0 && now >= sink->last_message() + spec->idle_timeout)
+        co_return;
+      if (spec->keepalive.count() > 0 && now >= sink->last_write() + spec->keepalive) {
+        auto [ec, n] =
+            co_await net::async_write(stream, net::buffer(spec->keepalive_bytes), kTuple);
+        if (ec) co_return;
+        sink->wrote(false);
+      }
+    }
+  };
+  co_await (reader() || writer());
+  bool overflowed = sink->overflowed();
+  sink->detach();
+  handle.cancel = [&lowest] { lowest.cancel(); };
+  if (overflowed && spec->on_overflow) spec->on_overflow();
+  if (spec->on_close) spec->on_close();
 }
 
 template <class Stream>
@@ -530,6 +628,15 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     }
     if (metrics_.in_flight) metrics_.in_flight->add(-1);
 
+    if (res.stream && res.status == 200 && !req.is_head()) {
+      // Nothing more is read as a request: give the read buffer back (it is
+      // the largest per-connection allocation, and streams are many).
+      buffer.clear();
+      buffer.shrink_to_fit();
+      co_await run_stream(stream, req, res, handle, w);
+      co_return;
+    }
+    res.stream.reset();
     bool close = !keep_alive || res.close || stopping_;
     if (!co_await write_response(stream, req, res, close) || close) co_return;
   }

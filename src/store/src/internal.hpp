@@ -52,13 +52,17 @@ std::optional<json::object> get_record(const Db& db, const core::Collection& c,
 ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q);
 bool record_matches(const Db& db, const core::Collection& c, std::string_view id,
                     const query::Compiled& rule);
+bool snapshot_matches(const Db& db, const core::Collection& c, const json::object& record,
+                      const query::Compiled& rule);
 std::optional<json::object> find_record_by(const Db& db, const core::Collection& c,
                                            std::string_view field, std::string_view value);
+// Writes append what they changed (cascades included) to `log` when it is set.
+using ChangeLog = std::vector<RecordChange>;
 void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c,
-                   const json::object& values);
+                   const json::object& values, ChangeLog* log = nullptr);
 bool update_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id,
-                   const json::object& values);
+                   const json::object& values, ChangeLog* log = nullptr);
 bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id,
-                   int depth);
+                   int depth, ChangeLog* log = nullptr);
 
 }  // namespace plinth::store::detail

@@ -253,6 +253,34 @@ bool record_matches(const Db& db, const core::Collection& c, std::string_view id
   return st.step();
 }
 
+bool snapshot_matches(const Db& db, const core::Collection& c, const json::object& record,
+                      const query::Compiled& rule) {
+  // A CTE named like the table shadows it inside this statement, so the rule's
+  // own SQL runs unchanged against the one remembered row.
+  std::string table = core::quote_identifier(c.name);
+  std::string cols, marks;
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    if (i) {
+      cols += ", ";
+      marks += ", ";
+    }
+    cols += core::quote_identifier(c.fields[i].name);
+    marks += "?";
+  }
+  std::string sql = "WITH " + table + " (" + cols + ") AS (SELECT " + marks + ") SELECT 1 FROM " +
+                    table + joins_sql(rule) +
+                    (rule.where.empty() ? "" : " WHERE (" + rule.where + ")") + " LIMIT 1";
+  Stmt st(db, sql);
+  int idx = 1;
+  for (const auto& f : c.fields) {
+    auto* v = record.if_contains(f.name);
+    bind_value(st, idx++, f, v ? *v : f.zero_value());
+  }
+  bind_params(st, idx, rule.join_params);
+  bind_params(st, idx, rule.params);
+  return st.step();
+}
+
 ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q) {
   if (q.compiled) return list_compiled(db, c, q, *q.compiled);
   std::string table = core::quote_identifier(c.name);
@@ -348,8 +376,18 @@ void check_relations(const Db& db, const core::Catalog& cat, const core::Collect
 
 }  // namespace
 
+namespace {
+
+void log_change(const Db& db, const core::Collection& c, std::string_view id,
+                RecordChange::Action action, ChangeLog* log) {
+  if (!log) return;
+  if (auto rec = get_record(db, c, id)) log->push_back({action, c.id, c.name, std::move(*rec)});
+}
+
+}  // namespace
+
 void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c,
-                   const json::object& values) {
+                   const json::object& values, ChangeLog* log) {
   check_relations(db, cat, c, values);
   std::string cols, marks;
   for (std::size_t i = 0; i < c.fields.size(); ++i) {
@@ -374,10 +412,12 @@ void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c,
       throw core::ValidationFailed("Failed to create record.", std::move(*errs));
     throw;
   }
+  if (auto* id = values.if_contains("id"); id && id->is_string())
+    log_change(db, c, id->get_string(), RecordChange::Action::create, log);
 }
 
 bool update_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id,
-                   const json::object& values) {
+                   const json::object& values, ChangeLog* log) {
   check_relations(db, cat, c, values);
   std::string sets;
   int n = 0;
@@ -401,11 +441,13 @@ bool update_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
       throw core::ValidationFailed("Failed to update record.", std::move(*errs));
     throw;
   }
-  return db.changes() > 0;
+  if (db.changes() == 0) return false;
+  log_change(db, c, id, RecordChange::Action::update, log);
+  return true;
 }
 
 bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, std::string_view id,
-                   int depth) {
+                   int depth, ChangeLog* log) {
   if (depth > 32) throw StoreError(StoreError::Kind::bad_request, "relation cascade is too deep");
   // References from relation fields pointing at this collection.
   for (const auto& other : cat.all()) {
@@ -441,7 +483,7 @@ bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
         // As PocketBase: the id is removed from the reference; a cascading
         // reference left empty deletes its record, a required one blocks.
         if (now_empty && f.bool_option("cascadeDelete")) {
-          delete_record(db, cat, *other, rid, depth + 1);
+          delete_record(db, cat, *other, rid, depth + 1, log);
           continue;
         }
         if (f.required && now_empty) {
@@ -454,13 +496,18 @@ bool delete_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
         bind_value(upd, 1, f, v);
         upd.bind(2, rid);
         upd.step();
+        log_change(db, *other, rid, RecordChange::Action::update, log);
       }
     }
   }
+  std::optional<json::object> before;
+  if (log) before = get_record(db, c, id);
   Stmt st(db, "DELETE FROM " + core::quote_identifier(c.name) + where_id());
   st.bind(1, id);
   st.step();
-  return db.changes() > 0;
+  if (db.changes() == 0) return false;
+  if (before) log->push_back({RecordChange::Action::del, c.id, c.name, std::move(*before)});
+  return true;
 }
 
 }  // namespace plinth::store::detail

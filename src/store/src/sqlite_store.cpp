@@ -95,23 +95,33 @@ class SqliteStore final : public Store {
     return read([&](const Db& db) { return detail::record_matches(db, c, id, rule); });
   }
 
+  bool snapshot_matches(const core::Collection& c, const json::object& record,
+                        const query::Compiled& rule) override {
+    return read([&](const Db& db) { return detail::snapshot_matches(db, c, record, rule); });
+  }
+
+  void set_commit_listener(CommitListener listener) override {
+    std::lock_guard lock(queue_mu_);
+    listener_ = std::move(listener);
+  }
+
   void insert_record(const core::Collection& c, const json::object& values) override {
     auto cat = catalog();
-    write([&](Db& db) { detail::insert_record(db, *cat, c, values); });
+    write([&](Db& db) { detail::insert_record(db, *cat, c, values, change_log()); });
   }
 
   bool update_record(const core::Collection& c, std::string_view id,
                      const json::object& values) override {
     auto cat = catalog();
     bool found = false;
-    write([&](Db& db) { found = detail::update_record(db, *cat, c, id, values); });
+    write([&](Db& db) { found = detail::update_record(db, *cat, c, id, values, change_log()); });
     return found;
   }
 
   bool delete_record(const core::Collection& c, std::string_view id) override {
     auto cat = catalog();
     bool found = false;
-    write([&](Db& db) { found = detail::delete_record(db, *cat, c, id, 0); });
+    write([&](Db& db) { found = detail::delete_record(db, *cat, c, id, 0, change_log()); });
     return found;
   }
 
@@ -178,7 +188,7 @@ class SqliteStore final : public Store {
         Stmt st(db, "SELECT `id` FROM " + core::quote_identifier(c.name));
         while (st.step()) ids.push_back(st.text(0));
       }
-      for (const auto& id : ids) detail::delete_record(db, *cat, c, id, 0);
+      for (const auto& id : ids) detail::delete_record(db, *cat, c, id, 0, change_log());
     });
   }
 
@@ -188,26 +198,27 @@ class SqliteStore final : public Store {
       struct DbTx final : Tx {
         Db& db;
         const core::Catalog& cat;
-        DbTx(Db& d, const core::Catalog& c) : db(d), cat(c) {}
+        detail::ChangeLog* log;
+        DbTx(Db& d, const core::Catalog& c, detail::ChangeLog* l) : db(d), cat(c), log(l) {}
         std::optional<json::object> get_record(const core::Collection& c,
                                                std::string_view id) override {
           return detail::get_record(db, c, id);
         }
         void insert_record(const core::Collection& c, const json::object& values) override {
-          detail::insert_record(db, cat, c, values);
+          detail::insert_record(db, cat, c, values, log);
         }
         bool update_record(const core::Collection& c, std::string_view id,
                            const json::object& values) override {
-          return detail::update_record(db, cat, c, id, values);
+          return detail::update_record(db, cat, c, id, values, log);
         }
         bool delete_record(const core::Collection& c, std::string_view id) override {
-          return detail::delete_record(db, cat, c, id, 0);
+          return detail::delete_record(db, cat, c, id, 0, log);
         }
         bool matches(const core::Collection& c, std::string_view id,
                      const query::Compiled& rule) override {
           return detail::record_matches(db, c, id, rule);
         }
-      } tx(db, *cat);
+      } tx(db, *cat, change_log());
       fn(tx);
     });
   }
@@ -303,6 +314,10 @@ class SqliteStore final : public Store {
     fut.get();
   }
 
+  // Writer thread only: where this batch's operations record their changes
+  // (nullptr when nobody listens).
+  detail::ChangeLog* change_log() { return batch_listener_ ? &pending_ : nullptr; }
+
   void writer_loop() {
     for (;;) {
       std::vector<Op*> batch;
@@ -314,8 +329,11 @@ class SqliteStore final : public Store {
           batch.push_back(queue_.front());
           queue_.pop_front();
         }
+        batch_listener_ = listener_;
       }
+      pending_.clear();
       run_batch(batch);
+      pending_.clear();
     }
   }
 
@@ -356,12 +374,14 @@ class SqliteStore final : public Store {
       return;
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
+      std::size_t logged = pending_.size();
       try {
         writer_db_.exec_cached("SAVEPOINT op");
         batch[i]->fn(writer_db_);
         writer_db_.exec_cached("RELEASE op");
       } catch (...) {
         results[i] = std::current_exception();
+        pending_.resize(logged);
         if (sqlite3_get_autocommit(writer_db_.handle())) {
           // SQLite rolled the whole transaction back (I/O error, disk full...):
           // every operation of this batch is lost, none may be acknowledged.
@@ -398,6 +418,9 @@ class SqliteStore final : public Store {
       stats_.operations += batch.size();
       stats_.commits += 1;
     }
+    // Published before any waiter is completed: a client that saw its write
+    // acknowledged can rely on the event being on its way, in commit order.
+    if (batch_listener_ && !pending_.empty()) batch_listener_(std::move(pending_));
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!results[i]) {
         batch[i]->done.set_value();
@@ -429,6 +452,9 @@ class SqliteStore final : public Store {
   bool stopping_ = false;
   bool failed_ = false;
   WriteStats stats_;
+  CommitListener listener_;
+  CommitListener batch_listener_;  // writer thread: the listener for the current batch
+  detail::ChangeLog pending_;      // writer thread: changes of the current batch
 
   std::deque<Db> readers_;
   std::vector<const Db*> free_readers_;

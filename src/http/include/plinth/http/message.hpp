@@ -2,6 +2,9 @@
 // Plain request/response types shared by the router, middleware and handlers.
 // Deliberately free of Beast/Asio so that handler code compiles fast.
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,12 +59,41 @@ struct Request {
   bool is_head() const { return method == "HEAD"; }
 };
 
+// The sending side of a long-lived response (Server-Sent Events), implemented
+// by the server. Thread-safe: any thread may push or close.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues `head` then `body` (either may be null) as one message. False, and
+  // the connection is closed, when the stream is closed or its queue is full
+  // (the peer is not reading fast enough).
+  virtual bool push(std::shared_ptr<const std::string> head,
+                    std::shared_ptr<const std::string> body) = 0;
+  virtual void close() = 0;
+};
+
+// Turns a response into a stream: the server writes the head (no length; the
+// body ends when the connection closes), then calls `on_open` on the
+// connection's I/O thread and `on_close` once the connection is gone.
+struct Stream {
+  std::size_t max_queue = 256;               // messages waiting to be written
+  std::chrono::milliseconds keepalive{};     // a comment line after this much silence (0 = never)
+  std::chrono::milliseconds idle_timeout{};  // closes after this long without a message (0 = never)
+  std::string keepalive_bytes = ":\n\n";
+  std::function<void(std::shared_ptr<StreamSink>)> on_open;
+  std::function<void()> on_close;
+  // Told about each queue overflow (the stream is then closed).
+  std::function<void()> on_overflow;
+};
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
   // Set by the pipeline when the connection must close after this response.
   bool close = false;
+  // Set by handlers that keep the connection as a stream (see Stream).
+  std::shared_ptr<Stream> stream;
 
   static Response json(int status, std::string body);
   static Response text(int status, std::string body, std::string_view content_type);

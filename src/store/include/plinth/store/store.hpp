@@ -34,6 +34,21 @@ class StoreError : public std::runtime_error {
 
 enum class Durability { full, normal };
 
+// One record written by a committed transaction: the row after a create or
+// update, the row before a delete (as read from the database).
+struct RecordChange {
+  enum class Action { create, update, del };
+  Action action = Action::create;
+  std::string collection_id;
+  std::string collection_name;
+  json::object record;
+};
+
+// Called on the writer thread after a COMMIT succeeded, with the changes of the
+// operations it holds in commit order (a rolled-back operation contributes
+// none). Must be quick: hand the changes over, never block.
+using CommitListener = std::function<void(std::vector<RecordChange>&&)>;
+
 struct StoreOptions {
   std::string dir = "plinth_data";
   Durability durability = Durability::full;
@@ -105,6 +120,14 @@ class Store {
   // True when record `id` exists and satisfies the compiled rule.
   virtual bool record_matches(const core::Collection& c, std::string_view id,
                               const query::Compiled& rule) = 0;
+  // True when `record` (a row of `c`, e.g. one that was deleted since) satisfies
+  // the rule, evaluated as if it were the table's only row; relations resolve
+  // against the current database.
+  virtual bool snapshot_matches(const core::Collection& c, const json::object& record,
+                                const query::Compiled& rule) = 0;
+
+  // Receives the record changes of every later commit (see CommitListener).
+  virtual void set_commit_listener(CommitListener listener) = 0;
 
   virtual void insert_record(const core::Collection& c, const json::object& values) = 0;
   // False when no such record.

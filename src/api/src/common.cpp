@@ -144,6 +144,8 @@ json::object parse_body(const http::Request& req) {
 RequestMeta request_meta(const http::Request& req) {
   RequestMeta m;
   m.method = req.method;
+  m.remote_ip = req.remote_ip;
+  m.request_id = req.request_id;
   for (auto part : util::split(req.query, '&')) {
     if (part.empty()) continue;
     auto eq = part.find('=');

@@ -52,6 +52,7 @@ http::Response no_content();
 struct RequestMeta {
   std::map<std::string, std::string> query, headers;
   std::string method = "GET";
+  std::string remote_ip, request_id;  // for the audit trail
 };
 RequestMeta request_meta(const http::Request& req);
 query::RequestInfo request_info(const std::optional<AuthContext>& auth, const RequestMeta& meta,

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "audit.hpp"
 #include "common.hpp"
 #include "plinth/auth/password.hpp"
 #include "plinth/auth/secrets.hpp"
@@ -576,6 +577,43 @@ json::object create_record(Services& s, store::Tx& ops, const core::Collection& 
   return core::record_to_api(c, rec.values, view_options(auth, c, rec.values));
 }
 
+namespace {
+
+// PocketBase's manageRule: an auth collection's callers matching it change
+// other records' email, verified and password without knowing the old one.
+bool is_manager(Services& s, store::Tx& ops, const core::Collection& c,
+                const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                std::string_view id, const json::object& body) {
+  if (!c.is_auth() || !auth) return false;
+  auto* v = c.options.if_contains("manageRule");
+  if (!v || !v->is_string() || v->get_string().empty()) return false;
+  auto rule = compile_rule(s, c, std::string(v->get_string()), request_info(auth, meta, &body));
+  return rule && guard_store("", [&] { return ops.matches(c, id, *rule); });
+}
+
+std::string text_of(const json::object& o, std::string_view k) {
+  auto* v = o.if_contains(k);
+  if (!v) return {};
+  if (v->is_string()) return std::string(v->get_string());
+  return core::to_json(*v);
+}
+
+// A password change by anyone but a manager needs the current password.
+void check_old_password(const json::object& existing, const json::object& body,
+                        core::FieldErrors& errors) {
+  if (text_of(body, "password").empty() && text_of(body, "passwordConfirm").empty()) return;
+  auto old = text_of(body, "oldPassword");
+  auto hash = text_of(existing, "password");
+  if (old.empty()) {
+    errors["oldPassword"] = {"validation_required", "Cannot be blank.", {}};
+  } else if (hash.empty() || !auth::verify_password(old, hash)) {
+    errors["oldPassword"] = {
+        "validation_invalid_old_password", "Missing or invalid old password.", {}};
+  }
+}
+
+}  // namespace
+
 json::object update_record(Services& s, store::Tx& ops, const core::Collection& c,
                            const std::optional<AuthContext>& auth, const RequestMeta& meta,
                            std::string_view id, const json::object& body) {
@@ -597,8 +635,11 @@ json::object update_record(Services& s, store::Tx& ops, const core::Collection& 
             {"id", json::object{{"code", "validation_pk_change"},
                                 {"message", "The record primary key cannot be changed."}}}}));
   }
+  bool superuser = auth && auth->superuser();
+  bool manager = !superuser && is_manager(s, ops, c, auth, meta, id, body);
   auto rec = core::apply_body(c, &*existing, body,
-                              {.is_create = false, .superuser = auth && auth->superuser()});
+                              {.is_create = false, .superuser = superuser, .manager = manager});
+  if (c.is_auth() && !superuser && !manager) check_old_password(*existing, body, rec.errors);
   auto errors = core::validate_record(c, rec, false);
   if (!errors.empty()) {
     throw http::ApiError(400, "Failed to update record.",
@@ -611,7 +652,14 @@ json::object update_record(Services& s, store::Tx& ops, const core::Collection& 
   bool found =
       guard_store("Failed to update record.", [&] { return ops.update_record(c, id, rec.values); });
   if (!found) throw http::ApiError(404);
-  return core::record_to_api(c, rec.values, view_options(auth, c, rec.values));
+  if (c.is_auth() && rec.new_passwords.count("password"))
+    audit(s, meta, auth, {.event = "password_change", .collection = c.name, .record_id = id});
+  if (c.is_auth() && rec.values.if_contains("email") && existing->if_contains("email") &&
+      rec.values.at("email") != existing->at("email"))
+    audit(s, meta, auth, {.event = "email_change", .collection = c.name, .record_id = id});
+  auto view = view_options(auth, c, rec.values);
+  view.show_email = view.show_email || manager;  // managers see emails, as PocketBase
+  return core::record_to_api(c, rec.values, view);
 }
 
 void delete_record(Services& s, store::Tx& ops, const core::Collection& c,

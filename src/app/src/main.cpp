@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
       {"60s", &lim.idle_timeout, "--idle-timeout"},
       {"30s", &lim.write_timeout, "--write-timeout"},
       {"10s", &cfg.server.shutdown_timeout, "--shutdown-timeout"},
+      {"1s", &cfg.account_throttle.base_backoff, "--login-backoff"},
+      {"15m", &cfg.account_throttle.max_backoff, "--login-max-backoff"},
   };
   std::vector<BytesFlag> sizes{
       {"8KiB", &lim.max_request_line, "--max-request-line"},
@@ -101,6 +103,17 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   }
 
+  serve
+      ->add_option("--login-free-failures", cfg.account_throttle.free_failures,
+                   "Failed logins per account before backoff starts (--login-backoff, doubling)")
+      ->envname(env("--login-free-failures"))
+      ->capture_default_str();
+  serve
+      ->add_option("--login-ip-free-failures", cfg.ip_throttle.free_failures,
+                   "Failed logins per client IP before backoff starts")
+      ->envname(env("--login-ip-free-failures"))
+      ->capture_default_str();
+
   std::string durability = "full";
   serve
       ->add_option("--durability", durability,
@@ -135,6 +148,8 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) {
     cfg.durability_full = durability == "full";
+    cfg.ip_throttle.base_backoff = cfg.account_throttle.base_backoff;
+    cfg.ip_throttle.max_backoff = cfg.account_throttle.max_backoff;
     for (auto& d : durations) {
       auto v = parse_duration(d.text);
       if (!v || v->count() <= 0) {

@@ -15,6 +15,7 @@
 #include "plinth/http/pipeline.hpp"
 #include "plinth/observe/log.hpp"
 #include "plinth/observe/metrics.hpp"
+#include "plinth/store/auth_tables.hpp"
 #include "plinth/store/store.hpp"
 #include "plinth/util/process.hpp"
 
@@ -49,7 +50,18 @@ int run_serve(const ServeConfig& cfg) {
                      .str("error", e.what()));
     return 1;
   }
-  api::Services services{*store, logger};
+  std::unique_ptr<store::AuthTables> auth_tables;
+  try {
+    auth_tables = std::make_unique<store::AuthTables>(
+        cfg.dir, cfg.durability_full ? store::Durability::full : store::Durability::normal);
+  } catch (const std::exception& e) {
+    logger.write(observe::LogLine(observe::Level::error, "cannot open the auth tables")
+                     .str("dir", cfg.dir)
+                     .str("error", e.what()));
+    return 1;
+  }
+  auth::LoginThrottle account_throttle(cfg.account_throttle), ip_throttle(cfg.ip_throttle);
+  api::Services services{*store, logger, &account_throttle, &ip_throttle, auth_tables.get()};
   auto* store_ptr = store.get();
 
   observe::Registry registry;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "plinth/auth/throttle.hpp"
 #include "plinth/http/server.hpp"
 
 namespace plinth::app {
@@ -16,6 +17,9 @@ struct ServeConfig {
   std::string log_level = "info";
   std::string version;
   bool durability_full = true;
+  // Failed-login backoff per account and per client IP.
+  auth::ThrottlePolicy account_throttle;
+  auth::ThrottlePolicy ip_throttle{.free_failures = 20};
 };
 
 int run_serve(const ServeConfig& cfg);

@@ -12,11 +12,23 @@
 #include "plinth/observe/log.hpp"
 #include "plinth/store/store.hpp"
 
+namespace plinth::auth {
+class LoginThrottle;
+}
+namespace plinth::store {
+class AuthTables;
+}
+
 namespace plinth::api {
 
 struct Services {
   store::Store& store;
   observe::Logger& logger;
+  // Failed-login backoff per account and per client IP (none: no throttling).
+  auth::LoginThrottle* account_throttle = nullptr;
+  auth::LoginThrottle* ip_throttle = nullptr;
+  // Audit log and API keys (none: neither is available).
+  store::AuthTables* auth_tables = nullptr;
 };
 
 // Who is calling: resolved from the Authorization header (a bad or expired
@@ -24,6 +36,8 @@ struct Services {
 struct AuthContext {
   std::shared_ptr<const core::Collection> collection;
   boost::json::object record;
+  // False for impersonation tokens: auth-refresh returns them unchanged.
+  bool refreshable = true;
   bool superuser() const { return collection && collection->name == "_superusers"; }
   std::string id() const;
 };

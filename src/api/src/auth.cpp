@@ -294,10 +294,7 @@ http::Response auth_methods(Services& s, http::Request& req) {
 }
 
 http::Response impersonate(Services& s, http::Request& req) {
-  auto caller = request_auth(s, req);
-  if (!caller) throw http::ApiError(401, "The request requires valid record authorization token.");
-  if (!caller->superuser())
-    throw http::ApiError(403, "The authorized record is not allowed to perform this action.");
+  require_superuser(s, req);
   auto c = auth_collection(s, req);
   auto record = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
   if (!record) throw http::ApiError(404);

@@ -196,6 +196,8 @@ std::optional<query::Compiled> compile_rule(Services& s, const core::Collection&
 
 void require_superuser(Services& s, const http::Request& req) {
   auto auth = request_auth(s, req);
+  if (!auth && api_key_of(s, req))
+    throw http::ApiError(403, "API keys can only act on records within their scopes.");
   if (!auth) throw http::ApiError(401, "The request requires valid record authorization token.");
   if (!auth->superuser())
     throw http::ApiError(403, "The authorized record is not allowed to perform this action.");

@@ -40,8 +40,21 @@ const std::optional<std::string>& rule_for(const core::Collection& c, Action a) 
 // superusers (fail closed: list -> empty, view/update/delete -> 404, create -> 400).
 enum class Access { allowed, forbidden, hidden };
 
-Access check_access(const core::Collection& c, Action a, const std::optional<AuthContext>& auth) {
+std::string_view action_name(Action a) {
+  switch (a) {
+    case Action::list: return "list";
+    case Action::view: return "view";
+    case Action::create: return "create";
+    case Action::update: return "update";
+    case Action::del: return "delete";
+  }
+  return "";
+}
+
+Access check_access(const core::Collection& c, Action a, const std::optional<AuthContext>& auth,
+                    const RequestMeta& meta) {
   if (auth && auth->superuser()) return Access::allowed;
+  if (meta.api_key && meta.api_key->allows(c.id, action_name(a))) return Access::allowed;
   const auto& rule = rule_for(c, a);
   if (!rule) return Access::forbidden;
   if (rule->empty()) return Access::allowed;
@@ -401,7 +414,8 @@ void register_record_routes(http::Router& router, Services& s) {
       [&s](http::Request& req) {
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
-        auto access = check_access(*c, Action::list, auth);
+        auto meta = request_meta(s, req);
+        auto access = check_access(*c, Action::list, auth, meta);
         if (access == Access::forbidden)
           throw http::ApiError(403, "Only superusers can perform this action.");
         store::ListQuery q;
@@ -421,7 +435,6 @@ void register_record_routes(http::Router& router, Services& s) {
               throw http::ApiError(403, "Only superusers can filter by @request.");
           }
         }
-        auto meta = request_meta(req);
         auto ri = request_info(auth, meta, nullptr);
         auto catalog = s.store.catalog();
         query::Compiler compiler(*catalog, *c, ri, {.allow_hidden = superuser});
@@ -482,12 +495,12 @@ void register_record_routes(http::Router& router, Services& s) {
       [&s](http::Request& req) {
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
-        auto access = check_access(*c, Action::view, auth);
+        auto meta = request_meta(s, req);
+        auto access = check_access(*c, Action::view, auth, meta);
         if (access == Access::forbidden)
           throw http::ApiError(403, "Only superusers can perform this action.");
         if (access == Access::hidden) {
-          auto rule =
-              compile_rule(s, *c, *c->view_rule, request_info(auth, request_meta(req), nullptr));
+          auto rule = compile_rule(s, *c, *c->view_rule, request_info(auth, meta, nullptr));
           if (!rule ||
               !guard_store("", [&] { return s.store.record_matches(*c, req.param("id"), *rule); }))
             throw http::ApiError(404);
@@ -496,7 +509,6 @@ void register_record_routes(http::Router& router, Services& s) {
         if (!rec) throw http::ApiError(404);
         auto view = core::record_to_api(*c, *rec, view_options(auth, *c, *rec));
         if (auto paths = expand_paths(req); !paths.empty()) {
-          auto meta = request_meta(req);
           guard_store("", [&] {
             expand_records(s, *c, {&*rec}, {&view}, paths, auth, meta, 0);
             return 0;
@@ -513,7 +525,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto auth = request_auth(s, req);
         auto body = parse_body(req);
         StoreAsTx ops(s.store);
-        auto out = create_record(s, ops, *c, auth, request_meta(req), body);
+        auto out = create_record(s, ops, *c, auth, request_meta(s, req), body);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
       blocking);
@@ -525,7 +537,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto auth = request_auth(s, req);
         auto body = parse_body(req);
         StoreAsTx ops(s.store);
-        auto out = update_record(s, ops, *c, auth, request_meta(req), req.param("id"), body);
+        auto out = update_record(s, ops, *c, auth, request_meta(s, req), req.param("id"), body);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
       blocking);
@@ -536,7 +548,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
         StoreAsTx ops(s.store);
-        delete_record(s, ops, *c, auth, request_meta(req), req.param("id"));
+        delete_record(s, ops, *c, auth, request_meta(s, req), req.param("id"));
         return no_content();
       },
       blocking);
@@ -546,7 +558,7 @@ json::object create_record(Services& s, store::Tx& ops, const core::Collection& 
                            const std::optional<AuthContext>& auth, const RequestMeta& meta,
                            const json::object& body) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
-  auto access = check_access(c, Action::create, auth);
+  auto access = check_access(c, Action::create, auth, meta);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
   auto rec = core::apply_body(c, nullptr, body,
@@ -618,7 +630,7 @@ json::object update_record(Services& s, store::Tx& ops, const core::Collection& 
                            const std::optional<AuthContext>& auth, const RequestMeta& meta,
                            std::string_view id, const json::object& body) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
-  auto access = check_access(c, Action::update, auth);
+  auto access = check_access(c, Action::update, auth, meta);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
   if (access == Access::hidden) {
@@ -666,7 +678,7 @@ void delete_record(Services& s, store::Tx& ops, const core::Collection& c,
                    const std::optional<AuthContext>& auth, const RequestMeta& meta,
                    std::string_view id) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
-  auto access = check_access(c, Action::del, auth);
+  auto access = check_access(c, Action::del, auth, meta);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
   if (access == Access::hidden) {

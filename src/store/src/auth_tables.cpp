@@ -134,6 +134,20 @@ std::optional<ApiKeyRow> AuthTables::find_api_key_by_hash(std::string_view hash)
   return key_row(st);
 }
 
+bool AuthTables::note_api_key_use(std::string_view id, std::string_view when,
+                                  std::chrono::seconds min_interval) {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  auto it = last_noted_.find(std::string(id));
+  if (it != last_noted_.end() && now - it->second < min_interval) return false;
+  if (last_noted_.size() > 10000) last_noted_.clear();  // bounded; worst case one extra write
+  last_noted_[std::string(id)] = now;
+  Stmt st(db_, kTouchKey);
+  st.bind(1, when).bind(2, id);
+  st.step();
+  return true;
+}
+
 void AuthTables::set_api_key_last_used(std::string_view id, std::string_view when) {
   std::lock_guard lock(mu_);
   Stmt st(db_, kTouchKey);

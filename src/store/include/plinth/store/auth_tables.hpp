@@ -5,12 +5,14 @@
 // One connection guarded by a mutex: these writes are small and rare next to
 // the password hashing that accompanies most of them. Thread-safe.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "plinth/store/sqlite.hpp"
@@ -55,6 +57,11 @@ class AuthTables {
   std::vector<ApiKeyRow> list_api_keys();
   std::optional<ApiKeyRow> find_api_key_by_hash(std::string_view hash);
   void set_api_key_last_used(std::string_view id, std::string_view when);
+  // Sets lastUsed to `when` unless this key's lastUsed was written less than
+  // `min_interval` ago (remembered in memory): one write a minute per busy key,
+  // not one per request. True when it wrote.
+  bool note_api_key_use(std::string_view id, std::string_view when,
+                        std::chrono::seconds min_interval = std::chrono::seconds(60));
 
  private:
   template <class F>
@@ -62,6 +69,7 @@ class AuthTables {
 
   std::mutex mu_;
   Db db_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_noted_;
   bool full_;
 };
 

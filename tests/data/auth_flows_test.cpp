@@ -227,6 +227,10 @@ TEST_F(AuthFlows, OwnerPasswordChangeNeedsOldPassword) {
   EXPECT_EQ(api().post("/api/collections/users/auth-refresh", "", token).text(), kNeedsToken)
       << "the password change regenerated tokenKey";
   login(api(), "users", "owner@example.com", "owner-pass-2");
+  EXPECT_EQ(
+      sqlite(server_->db_path(), "SELECT substr(password, 1, 31) FROM users WHERE id='" + id + "'"),
+      "$argon2id$v=19$m=19456,t=2,p=1$")
+      << "stored hashes are argon2id with OWASP parameters";
 }
 
 TEST_F(AuthFlows, ManageRuleLetsManagersChangeOthers) {

@@ -73,6 +73,21 @@ TEST(LoginThrottle, KeysAreIndependentAndResetForgets) {
   EXPECT_EQ(t.record_failure("victim"), 0ms) << "free failures start over after a reset";
 }
 
+TEST(LoginThrottle, EachBlockIsReportedOnce) {
+  FakeClock clock;
+  LoginThrottle t(policy(), clock.fn());
+  for (int i = 0; i < 4; ++i) t.record_failure("k");
+  bool first = false;
+  EXPECT_GT(t.blocked_for("k", &first), 0ms);
+  EXPECT_TRUE(first);
+  EXPECT_GT(t.blocked_for("k", &first), 0ms);
+  EXPECT_FALSE(first) << "the same block again";
+  clock.t += 1000ms;
+  t.record_failure("k");  // a new, longer block
+  EXPECT_GT(t.blocked_for("k", &first), 0ms);
+  EXPECT_TRUE(first);
+}
+
 TEST(LoginThrottle, QuietKeysStartOver) {
   FakeClock clock;
   LoginThrottle t(policy(), clock.fn());

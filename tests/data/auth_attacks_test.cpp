@@ -207,6 +207,11 @@ TEST(AuthThrottle, RepeatedWrongPasswordsBackOffWithoutLockingOthersOut) {
   // While blocked, even the right password is refused (no oracle)...
   EXPECT_EQ(attempt("VICTIM@example.com", "victim-pass-1").status, 429)
       << "the account key ignores the identity's case";
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(attempt("victim@example.com", "flood").status, 429);
+  EXPECT_EQ(sqlite(server.process().data_dir() + "/auxiliary.db",
+                   "SELECT count(*) FROM _plinth_audit WHERE event='login_throttled'"),
+            "1")
+      << "a flood against one block is audited once";
   // ...and another account logs in meanwhile.
   EXPECT_EQ(attempt("bystander@example.com", "bystander-1").status, 200);
   // After the backoff, the owner gets in, which clears the account's count.
@@ -274,19 +279,28 @@ TEST(AuthAudit, EventsAreRecordedAndNoSecretLeaks) {
       R"({"password":"Us3r-Secret-Pw2","passwordConfirm":"Us3r-Secret-Pw2","oldPassword":"Us3r-Secret-Pw"})",
       user);
   ASSERT_EQ(change.status, 200) << change.body;
+  // A password typed into the identity box names no account: only its digest is kept.
+  EXPECT_EQ(api.post("/api/collections/users/auth-with-password",
+                     R"({"identity":"Typ3d-Secret-Pw","password":"whatever-1"})")
+                .status,
+            400);
+  secrets.push_back("Typ3d-Secret-Pw");
 
   std::string aux = dir + "/auxiliary.db";
   auto events = sqlite(aux,
                        "SELECT group_concat(event, ',') FROM (SELECT event FROM _plinth_audit "
                        "ORDER BY created, rowid)");
-  EXPECT_EQ(events, "login,login_failed,login,refresh,impersonate,password_change");
+  EXPECT_EQ(events, "login,login_failed,login,refresh,impersonate,password_change,login_failed");
   EXPECT_EQ(sqlite(aux, "SELECT actor FROM _plinth_audit WHERE event='impersonate'"),
             "_superusers/" + str_at(jwt_claims(su), "/id"));
   EXPECT_EQ(sqlite(aux, "SELECT recordId FROM _plinth_audit WHERE event='password_change'"), id);
+  std::string digest;
+  run_command("printf '%s' Typ3d-Secret-Pw | sha256sum | cut -c1-16", &digest);
+  digest.pop_back();
   EXPECT_EQ(sqlite(aux,
-                   "SELECT json_extract(detail,'$.identity') FROM _plinth_audit WHERE "
-                   "event='login_failed'"),
-            "audited@example.com");
+                   "SELECT group_concat(json_extract(detail,'$.identity')) FROM _plinth_audit "
+                   "WHERE event='login_failed'"),
+            "audited@example.com,sha256:" + digest);
   ASSERT_TRUE(server->wait_for_log("\"event\":\"password_change\"", std::chrono::seconds(5)));
 
   server->signal(SIGTERM);

@@ -8,6 +8,7 @@
 #include "audit.hpp"
 #include "common.hpp"
 #include "plinth/auth/password.hpp"
+#include "plinth/auth/secrets.hpp"
 #include "plinth/auth/throttle.hpp"
 #include "plinth/util/strings.hpp"
 #include "record_tokens.hpp"
@@ -153,6 +154,14 @@ bool looks_like_email(std::string_view s) {
   return at != std::string_view::npos && at > 0 && at + 1 < s.size();
 }
 
+// The identity of a failed login as the audit keeps it: as typed when it names
+// an account, else a digest prefix (people type passwords into the identity
+// box; those must not reach the log).
+std::string identity_for_audit(std::string_view identity, bool names_an_account) {
+  if (names_an_account) return std::string(identity);
+  return "sha256:" + auth::sha256_hex(identity).substr(0, 16);
+}
+
 http::Response auth_with_password(Services& s, http::Request& req) {
   auto c = auth_collection(s, req);
   if (!option_enabled(*c, "passwordAuth"))
@@ -184,14 +193,19 @@ http::Response auth_with_password(Services& s, http::Request& req) {
   const std::string account_key = c->id + "\n" + lower_ascii(identity);
   const std::string ip_key = req.remote_ip;
   milliseconds wait{0};
-  if (s.account_throttle) wait = std::max(wait, s.account_throttle->blocked_for(account_key));
-  if (s.ip_throttle) wait = std::max(wait, s.ip_throttle->blocked_for(ip_key));
+  bool first_account = false, first_ip = false;
+  if (s.account_throttle)
+    wait = std::max(wait, s.account_throttle->blocked_for(account_key, &first_account));
+  if (s.ip_throttle) wait = std::max(wait, s.ip_throttle->blocked_for(ip_key, &first_ip));
   if (wait.count() > 0) {
-    audit(s, req,
-          {.event = "login_throttled",
-           .collection = c->name,
-           .identity = identity,
-           .detail = "{\"retryAfterMs\":" + std::to_string(wait.count()) + "}"});
+    // Once per block and key, so a flood of refused attempts writes one row.
+    if (first_account || first_ip) {
+      audit(s, req,
+            {.event = "login_throttled",
+             .collection = c->name,
+             .identity = identity_for_audit(identity, false),
+             .detail = "{\"retryAfterMs\":" + std::to_string(wait.count()) + "}"});
+    }
     return too_many_attempts(wait);
   }
 
@@ -220,7 +234,7 @@ http::Response auth_with_password(Services& s, http::Request& req) {
           {.event = "login_failed",
            .collection = c->name,
            .record_id = record ? string_at(*record, "id") : "",
-           .identity = identity});
+           .identity = identity_for_audit(identity, record.has_value())});
     throw http::ApiError(400, "Failed to authenticate.");
   }
   auto id = string_at(*record, "id");

@@ -11,12 +11,16 @@ using std::chrono::milliseconds;
 LoginThrottle::LoginThrottle(ThrottlePolicy policy, std::function<Clock::time_point()> now)
     : policy_(policy), now_(std::move(now)) {}
 
-milliseconds LoginThrottle::blocked_for(std::string_view key) {
+milliseconds LoginThrottle::blocked_for(std::string_view key, bool* first) {
   auto now = now_();
   std::lock_guard lock(mu_);
   auto it = entries_.find(std::string(key));
   if (it == entries_.end()) return milliseconds(0);
   if (it->second.blocked_until <= now) return milliseconds(0);
+  if (first) {
+    *first = !it->second.block_reported;
+    it->second.block_reported = true;
+  }
   return duration_cast<milliseconds>(it->second.blocked_until - now);
 }
 
@@ -39,6 +43,7 @@ milliseconds LoginThrottle::record_failure(std::string_view key) {
   for (std::uint32_t i = 1; i < over && backoff < policy_.max_backoff; ++i) backoff *= 2;
   backoff = std::min(backoff, policy_.max_backoff);
   e.blocked_until = now + backoff;
+  e.block_reported = false;
   return backoff;
 }
 

@@ -35,8 +35,10 @@ class LoginThrottle {
   explicit LoginThrottle(ThrottlePolicy policy,
                          std::function<Clock::time_point()> now = Clock::now);
 
-  // Time left before `key` may try again; zero when it may try now.
-  std::chrono::milliseconds blocked_for(std::string_view key);
+  // Time left before `key` may try again; zero when it may try now. When
+  // blocked and `first` is given, it is set true only for the first call that
+  // saw this block (so a flood of refused attempts is reported once).
+  std::chrono::milliseconds blocked_for(std::string_view key, bool* first = nullptr);
   // Counts a failed attempt and returns the backoff it started (zero while
   // failures are still free).
   std::chrono::milliseconds record_failure(std::string_view key);
@@ -51,6 +53,7 @@ class LoginThrottle {
     std::uint32_t failures = 0;
     Clock::time_point last_failure{};
     Clock::time_point blocked_until{};
+    bool block_reported = false;
   };
   void make_room(Clock::time_point now);
 

@@ -322,3 +322,38 @@ TEST(AuthAudit, EventsAreRecordedAndNoSecretLeaks) {
 
 }  // namespace
 }  // namespace plinth::test::data
+
+namespace plinth::test::data {
+namespace {
+
+TEST(AuthAudit, RowsOlderThanTheRetentionArePruned) {
+  TempDir seed;
+  std::string dir = seed.path() + "/data";
+  ASSERT_EQ(
+      run_command(plinth_binary() + " superuser upsert prune@example.com prune-pass-1 --dir " +
+                  shell_quote(dir) + " >/dev/null 2>&1"),
+      0);
+  {
+    ServerProcess::Launch l;
+    l.data_dir = dir;
+    ServerProcess first(l);
+    Api api(first.port());
+    login(api, "_superusers", "prune@example.com", "prune-pass-1");
+  }
+  std::string aux = dir + "/auxiliary.db";
+  sqlite(aux,
+         "INSERT INTO _plinth_audit (id, created, event) VALUES "
+         "('old1', '2000-01-01 00:00:00.000Z', 'login'), ('old2', '2020-06-01 10:00:00.000Z', "
+         "'login')");
+  ASSERT_EQ(sqlite(aux, "SELECT count(*) FROM _plinth_audit"), "3");
+  ServerProcess::Launch l;
+  l.data_dir = dir;
+  l.extra_args = {"--audit-retention", "24h"};
+  ServerProcess second(l);
+  EXPECT_EQ(sqlite(aux, "SELECT group_concat(id) FROM _plinth_audit WHERE id LIKE 'old%'"), "");
+  EXPECT_EQ(sqlite(aux, "SELECT count(*) FROM _plinth_audit WHERE event = 'login'"), "1")
+      << "the recent login stays";
+}
+
+}  // namespace
+}  // namespace plinth::test::data

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
       {"10s", &cfg.server.shutdown_timeout, "--shutdown-timeout"},
       {"1s", &cfg.account_throttle.base_backoff, "--login-backoff"},
       {"15m", &cfg.account_throttle.max_backoff, "--login-max-backoff"},
+      {"2160h", &cfg.audit_retention, "--audit-retention"},
   };
   std::vector<BytesFlag> sizes{
       {"8KiB", &lim.max_request_line, "--max-request-line"},

@@ -57,7 +57,8 @@ int run_serve(const ServeConfig& cfg) {
   std::unique_ptr<store::AuthTables> auth_tables;
   try {
     auth_tables = std::make_unique<store::AuthTables>(
-        cfg.dir, cfg.durability_full ? store::Durability::full : store::Durability::normal);
+        cfg.dir, cfg.durability_full ? store::Durability::full : store::Durability::normal,
+        cfg.audit_retention);
   } catch (const std::exception& e) {
     logger.write(observe::LogLine(observe::Level::error, "cannot open the auth tables")
                      .str("dir", cfg.dir)

@@ -20,6 +20,7 @@ struct ServeConfig {
   // Failed-login backoff per account and per client IP.
   auth::ThrottlePolicy account_throttle;
   auth::ThrottlePolicy ip_throttle{.free_failures = 20};
+  std::chrono::milliseconds audit_retention{std::chrono::hours(24 * 90)};
 };
 
 int run_serve(const ServeConfig& cfg);

@@ -22,6 +22,7 @@ constexpr const char* kDeleteKey = "DELETE FROM `_plinth_api_keys` WHERE `id` = 
 constexpr const char* kKeyColumns =
     "SELECT `id`, `name`, `prefix`, `hash`, `scopes`, `created`, `lastUsed` FROM "
     "`_plinth_api_keys`";
+constexpr const char* kPruneAudit = "DELETE FROM `_plinth_audit` WHERE `created` < ?";
 constexpr const char* kTouchKey = "UPDATE `_plinth_api_keys` SET `lastUsed` = ? WHERE `id` = ?";
 
 ApiKeyRow key_row(const Stmt& st) {
@@ -31,8 +32,9 @@ ApiKeyRow key_row(const Stmt& st) {
 
 }  // namespace
 
-AuthTables::AuthTables(const std::string& dir, Durability durability)
-    : full_(durability == Durability::full) {
+AuthTables::AuthTables(const std::string& dir, Durability durability,
+                       std::chrono::milliseconds audit_retention)
+    : full_(durability == Durability::full), retention_(audit_retention) {
   db_ = Db((std::filesystem::path(dir) / "auxiliary.db").string(), true, false);
   db_.exec("PRAGMA busy_timeout = 10000");
   db_.exec("PRAGMA journal_mode = WAL");
@@ -56,6 +58,23 @@ AuthTables::AuthTables(const std::string& dir, Durability durability)
   `scopes` JSON DEFAULT '[]' NOT NULL,
   `created` TEXT NOT NULL,
   `lastUsed` TEXT DEFAULT '' NOT NULL))");
+  prune_locked();
+}
+
+std::int64_t AuthTables::prune_audit() {
+  std::lock_guard lock(mu_);
+  return prune_locked();
+}
+
+std::int64_t AuthTables::prune_locked() {
+  if (retention_.count() <= 0) return 0;
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  Stmt st(db_, kPruneAudit);
+  st.bind(1, core::format_datetime_ms(now_ms - retention_.count()));
+  st.step();
+  return db_.changes();
 }
 
 template <class F>
@@ -84,6 +103,7 @@ void AuthTables::append_audit(AuditEvent e) {
   st.bind(1, e.id).bind(2, e.created).bind(3, e.event).bind(4, e.collection);
   st.bind(5, e.record_id).bind(6, e.actor).bind(7, e.ip).bind(8, e.detail);
   st.step();
+  if (++appends_ % kPruneEvery == 0) prune_locked();
 }
 
 std::vector<AuditEvent> AuthTables::list_audit(std::int64_t limit, std::string_view event) {

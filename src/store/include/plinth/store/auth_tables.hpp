@@ -45,9 +45,15 @@ class AuthTables {
  public:
   // Opens `<dir>/auxiliary.db` (it must exist: open the Store first) and
   // creates the tables when missing.
-  AuthTables(const std::string& dir, Durability durability);
+  // Audit rows older than `audit_retention` are deleted when the tables open
+  // and then every kPruneEvery appends (0 = kept forever).
+  AuthTables(const std::string& dir, Durability durability,
+             std::chrono::milliseconds audit_retention = std::chrono::milliseconds(0));
+  static constexpr std::uint64_t kPruneEvery = 1024;
 
   void append_audit(AuditEvent e);
+  // Deletes audit rows created before now - retention; returns how many.
+  std::int64_t prune_audit();
   // Newest first; `event` filters when non-empty.
   std::vector<AuditEvent> list_audit(std::int64_t limit, std::string_view event = {});
 
@@ -71,6 +77,9 @@ class AuthTables {
   Db db_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_noted_;
   bool full_;
+  std::chrono::milliseconds retention_;
+  std::uint64_t appends_ = 0;
+  std::int64_t prune_locked();
 };
 
 }  // namespace plinth::store

@@ -255,6 +255,13 @@ TEST_F(AuthFlows, ManageRuleLetsManagersChangeOthers) {
       api().patch(records_path("members", victim), R"({"email":"moved@example.com"})", admin_token);
   ASSERT_EQ(email.status, 200) << email.body;
   EXPECT_EQ(str_at(email.json, "/email"), "moved@example.com");
+  // Managers see emails on view and list; other members do not (emailVisibility is false).
+  EXPECT_EQ(str_at(api().get(records_path("members", victim), admin_token).json, "/email"),
+            "moved@example.com");
+  EXPECT_EQ(str_at(api().get(records_path("members", victim), plain_token).json, "/email"), "");
+  auto listed =
+      api().get(records_path("members") + "?filter=" + "id%3D%27" + victim + "%27", admin_token);
+  EXPECT_EQ(str_at(listed.json, "/items/0/email"), "moved@example.com") << listed.body;
   auto unverify =
       api().patch(records_path("members", victim), R"({"verified":false})", admin_token);
   ASSERT_EQ(unverify.status, 200) << unverify.body;

@@ -201,6 +201,31 @@ core::ViewOptions view_options(const std::optional<AuthContext>& auth, const cor
   return v;
 }
 
+std::string id_of(const json::object& rec) {
+  auto* v = rec.if_contains("id");
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// Which of `records` (of auth collection `c`) the caller manages through the
+// manageRule: PocketBase shows managers their email regardless of emailVisibility.
+std::set<std::string> managed_ids(Services& s, const core::Collection& c,
+                                  const std::optional<AuthContext>& auth,
+                                  const query::RequestInfo& ri,
+                                  const std::vector<json::object>& records) {
+  std::set<std::string> out;
+  if (!c.is_auth() || !auth || auth->superuser() || records.empty()) return out;
+  auto* mr = c.options.if_contains("manageRule");
+  if (!mr || !mr->is_string() || mr->get_string().empty()) return out;
+  auto rule = compile_rule(s, c, std::string(mr->get_string()), ri);
+  if (!rule) return out;
+  for (const auto& rec : records) {
+    auto id = id_of(rec);
+    if (!id.empty() && guard_store("", [&] { return s.store.record_matches(c, id, *rule); }))
+      out.insert(id);
+  }
+  return out;
+}
+
 // The Store's own autonomous operations seen through the Tx interface, so one
 // implementation of create/update/delete serves single requests and batches.
 class StoreAsTx final : public store::Tx {
@@ -464,8 +489,12 @@ void register_record_routes(http::Router& router, Services& s) {
         auto fields = req.query_param("fields");
         std::vector<json::object> views;
         views.reserve(r.items.size());
-        for (const auto& rec : r.items)
-          views.push_back(core::record_to_api(*c, rec, view_options(auth, *c, rec)));
+        auto managed = managed_ids(s, *c, auth, ri, r.items);
+        for (const auto& rec : r.items) {
+          auto vo = view_options(auth, *c, rec);
+          vo.show_email = vo.show_email || managed.count(id_of(rec));
+          views.push_back(core::record_to_api(*c, rec, vo));
+        }
         if (auto paths = expand_paths(req); !paths.empty()) {
           std::vector<const json::object*> raws;
           std::vector<json::object*> outs;
@@ -507,7 +536,10 @@ void register_record_routes(http::Router& router, Services& s) {
         }
         auto rec = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
         if (!rec) throw http::ApiError(404);
-        auto view = core::record_to_api(*c, *rec, view_options(auth, *c, *rec));
+        auto vo = view_options(auth, *c, *rec);
+        vo.show_email = vo.show_email ||
+                        managed_ids(s, *c, auth, request_info(auth, meta, nullptr), {*rec}).size();
+        auto view = core::record_to_api(*c, *rec, vo);
         if (auto paths = expand_paths(req); !paths.empty()) {
           guard_store("", [&] {
             expand_records(s, *c, {&*rec}, {&view}, paths, auth, meta, 0);

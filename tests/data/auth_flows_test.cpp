@@ -37,7 +37,7 @@ class AuthFlows : public ::testing::Test {
       "listRule":"@request.auth.id != ''","viewRule":"@request.auth.id != ''",
       "createRule":"","updateRule":"@request.auth.id != ''","deleteRule":null,
       "authRule":"verified = true","manageRule":"@request.auth.role = 'admin'",
-      "passwordAuth":{"enabled":true,"identityFields":["username","email"]},
+      "passwordAuth":{"enabled":true,"identityFields":["username","email","role"]},
       "authToken":{"duration":120}})json");
     create_collection(api(), su(), R"json({"name":"nologin","type":"auth","createRule":"",
       "passwordAuth":{"enabled":false,"identityFields":["email"]},"authRule":null})json");
@@ -78,7 +78,7 @@ TEST_F(AuthFlows, AuthMethodsShape) {
       {"users", 200,
        R"({"password":{"identityFields":["email"],"enabled":true},"oauth2":{"providers":[],"enabled":false},"mfa":{"enabled":false,"duration":0},"otp":{"enabled":false,"duration":0},"authProviders":null,"usernamePassword":false,"emailPassword":true})"},
       {"members", 200,
-       R"({"password":{"identityFields":["username","email"],"enabled":true},"oauth2":{"providers":[],"enabled":false},"mfa":{"enabled":false,"duration":0},"otp":{"enabled":false,"duration":0},"authProviders":null,"usernamePassword":true,"emailPassword":true})"},
+       R"({"password":{"identityFields":["username","email","role"],"enabled":true},"oauth2":{"providers":[],"enabled":false},"mfa":{"enabled":false,"duration":0},"otp":{"enabled":false,"duration":0},"authProviders":null,"usernamePassword":true,"emailPassword":true})"},
       {"nologin", 200,
        R"({"password":{"identityFields":[],"enabled":false},"oauth2":{"providers":[],"enabled":false},"mfa":{"enabled":false,"duration":0},"otp":{"enabled":false,"duration":0},"authProviders":null,"usernamePassword":false,"emailPassword":false})"},
       {"posts", 404,
@@ -95,7 +95,7 @@ TEST_F(AuthFlows, AuthMethodsShape) {
 }
 
 TEST_F(AuthFlows, IdentityFieldsAndPasswordAuthSwitch) {
-  auto id = member("ident_user", "ident@example.com", "ident-pass-1", true);
+  auto id = member("ident_user", "ident@example.com", "ident-pass-1", true, "ident-role");
   struct Case {
     const char* name;
     const char* collection;
@@ -112,8 +112,13 @@ TEST_F(AuthFlows, IdentityFieldsAndPasswordAuthSwitch) {
       {"explicit field, other value", "members",
        R"({"identity":"ident@example.com","password":"ident-pass-1","identityField":"username"})",
        400, kFailedAuth},
+      {"identity field without a unique index", "members",
+       R"({"identity":"ident-role","password":"ident-pass-1"})", 400, kFailedAuth},
+      {"explicit identity field without a unique index", "members",
+       R"({"identity":"ident-role","password":"ident-pass-1","identityField":"role"})", 400,
+       kFailedAuth},
       {"identityField not configured", "members",
-       R"({"identity":"ident_user","password":"ident-pass-1","identityField":"role"})", 400,
+       R"({"identity":"ident_user","password":"ident-pass-1","identityField":"name"})", 400,
        R"({"data":{"identityField":{"code":"validation_in_invalid","message":"Must be a valid value."}},"message":"An error occurred while validating the submitted data.","status":400})"},
       {"username on users (email only)", "users",
        R"({"identity":"ident_user","password":"ident-pass-1"})", 400, kFailedAuth},

@@ -94,6 +94,25 @@ std::optional<std::string> option_rule(const core::Collection& c, std::string_vi
   return std::string(v->get_string());
 }
 
+// PocketBase looks an identity up only through a single-column unique index
+// on its field; without one, an identity could name several records.
+bool has_unique_index(const core::Collection& c, std::string_view field) {
+  for (const auto& idx : c.indexes) {
+    if (!util::iequals(idx.substr(0, std::min<std::size_t>(idx.size(), 20)),
+                       "CREATE UNIQUE INDEX "))
+      continue;
+    auto open = idx.find('('), close = idx.find(')', open == std::string::npos ? 0 : open);
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    auto cols = util::trim(std::string_view(idx).substr(open + 1, close - open - 1));
+    if (cols.find(',') != std::string_view::npos) continue;
+    auto name = cols.substr(0, cols.find_first_of(" \t"));
+    if (name.size() >= 2 && (name.front() == '`' || name.front() == '"' || name.front() == '['))
+      name = name.substr(1, name.size() - 2);
+    if (name == field) return true;
+  }
+  return false;
+}
+
 std::shared_ptr<const core::Collection> auth_collection(Services& s, const http::Request& req) {
   auto c = s.store.catalog()->find(req.param("collection"));
   if (!c || !c->is_auth()) throw http::ApiError(404, "Missing or invalid auth collection context.");
@@ -211,14 +230,15 @@ http::Response auth_with_password(Services& s, http::Request& req) {
 
   std::optional<json::object> record;
   if (!identity_field.empty()) {
-    record = s.store.find_record_by(*c, identity_field, identity);
+    if (c->field(identity_field) && has_unique_index(*c, identity_field))
+      record = s.store.find_record_by(*c, identity_field, identity);
   } else {
     // Email first, as PocketBase; skip it when the identity cannot be an email.
     std::stable_partition(fields.begin(), fields.end(),
                           [](const std::string& f) { return f == "email"; });
     for (const auto& field : fields) {
       if (field == "email" && !looks_like_email(identity)) continue;
-      if (!c->field(field)) continue;
+      if (!c->field(field) || !has_unique_index(*c, field)) continue;
       record = s.store.find_record_by(*c, field, identity);
       if (record) break;
     }

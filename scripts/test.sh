@@ -25,6 +25,7 @@ e2e_skip=$(awk '/^# (skipped|todo|cancelled) / {s += $3} END {print s + 0}' /tmp
 echo "== benchmark smoke tests (start, answer, no speed thresholds)"
 bash bench/http/run.sh --quick
 bash bench/records/run.sh --quick
+bash bench/auth/run.sh --quick
 
 echo "== asan+ubsan build and tests"
 bash scripts/build.sh asan

@@ -85,7 +85,7 @@ void register_batch_routes(http::Router& router, Services& s) {
         if (!item_errors.empty()) throw invalid(std::move(item_errors));
 
         auto auth = request_auth(s, req);
-        auto outer_meta = request_meta(req);
+        auto outer_meta = request_meta(s, req);
         static const std::regex kRecords(
             R"(^/api/collections/([^/?]+)/records(?:/([^/?]+))?(?:\?.*)?$)");
         json::array results;

@@ -592,6 +592,8 @@ void register_auth_routes(http::Router& router, Services& s);
 void register_record_routes(http::Router& router, Services& s);
 void register_batch_routes(http::Router& router, Services& s);
 void register_settings_routes(http::Router& router, Services& s);
+void register_api_key_routes(http::Router& router, Services& s);
+void register_setup_routes(http::Router& router, Services& s);
 
 }  // namespace plinth::api::detail
 
@@ -603,6 +605,8 @@ void register_data_routes(http::Router& router, Services& services) {
   detail::register_auth_routes(router, services);
   detail::register_batch_routes(router, services);
   detail::register_settings_routes(router, services);
+  detail::register_api_key_routes(router, services);
+  detail::register_setup_routes(router, services);
 }
 
 }  // namespace plinth::api

@@ -144,6 +144,8 @@ json::object parse_body(const http::Request& req) {
 RequestMeta request_meta(const http::Request& req) {
   RequestMeta m;
   m.method = req.method;
+  m.remote_ip = req.remote_ip;
+  m.request_id = req.request_id;
   for (auto part : util::split(req.query, '&')) {
     if (part.empty()) continue;
     auto eq = part.find('=');
@@ -194,6 +196,8 @@ std::optional<query::Compiled> compile_rule(Services& s, const core::Collection&
 
 void require_superuser(Services& s, const http::Request& req) {
   auto auth = request_auth(s, req);
+  if (!auth && api_key_of(s, req))
+    throw http::ApiError(403, "API keys can only act on records within their scopes.");
   if (!auth) throw http::ApiError(401, "The request requires valid record authorization token.");
   if (!auth->superuser())
     throw http::ApiError(403, "The authorized record is not allowed to perform this action.");

@@ -3,6 +3,8 @@
 
 #include <boost/json/object.hpp>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 
 #include "plinth/api/data.hpp"
@@ -48,12 +50,29 @@ std::optional<AuthContext> request_auth(Services& s, const http::Request& req);
 void require_superuser(Services& s, const http::Request& req);
 http::Response no_content();
 
+// A valid API key presented as `Authorization: [Bearer ]plk_...`: which
+// record actions (list, view, create, update, delete) it may take on which
+// collections (by id). A key bypasses the API rule of exactly those actions;
+// for everything else its request is a guest's (see docs/compatibility.md).
+struct ApiKeyGrant {
+  std::string id, name;
+  std::map<std::string, std::set<std::string>> actions;
+  bool allows(std::string_view collection_id, std::string_view action) const;
+};
+// nullptr without a key or with an unknown (revoked) one. Records the key's
+// last use at most once a minute.
+std::shared_ptr<const ApiKeyGrant> api_key_of(Services& s, const http::Request& req);
+
 // What @request.* sees besides auth and body.
 struct RequestMeta {
   std::map<std::string, std::string> query, headers;
   std::string method = "GET";
+  std::string remote_ip, request_id;  // for the audit trail
+  std::shared_ptr<const ApiKeyGrant> api_key;
 };
 RequestMeta request_meta(const http::Request& req);
+// The same, with the request's API key resolved.
+RequestMeta request_meta(Services& s, const http::Request& req);
 query::RequestInfo request_info(const std::optional<AuthContext>& auth, const RequestMeta& meta,
                                 const json::object* body);
 // Compiles an API rule (non-empty expression) for collection `c`. A rule that

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "audit.hpp"
 #include "common.hpp"
 #include "plinth/auth/password.hpp"
 #include "plinth/auth/secrets.hpp"
@@ -39,8 +40,21 @@ const std::optional<std::string>& rule_for(const core::Collection& c, Action a) 
 // superusers (fail closed: list -> empty, view/update/delete -> 404, create -> 400).
 enum class Access { allowed, forbidden, hidden };
 
-Access check_access(const core::Collection& c, Action a, const std::optional<AuthContext>& auth) {
+std::string_view action_name(Action a) {
+  switch (a) {
+    case Action::list: return "list";
+    case Action::view: return "view";
+    case Action::create: return "create";
+    case Action::update: return "update";
+    case Action::del: return "delete";
+  }
+  return "";
+}
+
+Access check_access(const core::Collection& c, Action a, const std::optional<AuthContext>& auth,
+                    const RequestMeta& meta) {
   if (auth && auth->superuser()) return Access::allowed;
+  if (meta.api_key && meta.api_key->allows(c.id, action_name(a))) return Access::allowed;
   const auto& rule = rule_for(c, a);
   if (!rule) return Access::forbidden;
   if (rule->empty()) return Access::allowed;
@@ -227,6 +241,31 @@ core::ViewOptions view_options(const std::optional<AuthContext>& auth, const cor
                id->get_string() == auth->id();
   v.show_email = v.show_hidden || owner;
   return v;
+}
+
+std::string id_of(const json::object& rec) {
+  auto* v = rec.if_contains("id");
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// Which of `records` (of auth collection `c`) the caller manages through the
+// manageRule: PocketBase shows managers their email regardless of emailVisibility.
+std::set<std::string> managed_ids(Services& s, const core::Collection& c,
+                                  const std::optional<AuthContext>& auth,
+                                  const query::RequestInfo& ri,
+                                  const std::vector<json::object>& records) {
+  std::set<std::string> out;
+  if (!c.is_auth() || !auth || auth->superuser() || records.empty()) return out;
+  auto* mr = c.options.if_contains("manageRule");
+  if (!mr || !mr->is_string() || mr->get_string().empty()) return out;
+  auto rule = compile_rule(s, c, std::string(mr->get_string()), ri);
+  if (!rule) return out;
+  for (const auto& rec : records) {
+    auto id = id_of(rec);
+    if (!id.empty() && guard_store("", [&] { return s.store.record_matches(c, id, *rule); }))
+      out.insert(id);
+  }
+  return out;
 }
 
 // The Store's own autonomous operations seen through the Tx interface, so one
@@ -440,7 +479,7 @@ void expand_written(Services& s, const core::Collection& c, json::object& out,
   if (paths.empty()) return;
   auto* id = out.if_contains("id");
   if (!id || !id->is_string()) return;
-  auto meta = request_meta(req);
+  auto meta = request_meta(s, req);
   guard_store("", [&] {
     auto rec = s.store.get_record(c, id->get_string());
     if (rec) expand_records(s, c, {&*rec}, {&out}, paths, auth, meta, 0);
@@ -473,7 +512,8 @@ void register_record_routes(http::Router& router, Services& s) {
       [&s](http::Request& req) {
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
-        auto access = check_access(*c, Action::list, auth);
+        auto meta = request_meta(s, req);
+        auto access = check_access(*c, Action::list, auth, meta);
         if (access == Access::forbidden)
           throw http::ApiError(403, "Only superusers can perform this action.");
         store::ListQuery q;
@@ -493,7 +533,6 @@ void register_record_routes(http::Router& router, Services& s) {
               throw http::ApiError(403, "Only superusers can filter by @request.");
           }
         }
-        auto meta = request_meta(req);
         auto ri = request_info(auth, meta, nullptr);
         auto catalog = s.store.catalog();
         query::Compiler compiler(*catalog, *c, ri, {.allow_hidden = superuser});
@@ -523,8 +562,12 @@ void register_record_routes(http::Router& router, Services& s) {
         auto fields = req.query_param("fields");
         std::vector<json::object> views;
         views.reserve(r.items.size());
-        for (const auto& rec : r.items)
-          views.push_back(core::record_to_api(*c, rec, view_options(auth, *c, rec)));
+        auto managed = managed_ids(s, *c, auth, ri, r.items);
+        for (const auto& rec : r.items) {
+          auto vo = view_options(auth, *c, rec);
+          vo.show_email = vo.show_email || managed.count(id_of(rec));
+          views.push_back(core::record_to_api(*c, rec, vo));
+        }
         if (auto paths = expand_paths(req); !paths.empty()) {
           std::vector<const json::object*> raws;
           std::vector<json::object*> outs;
@@ -554,21 +597,23 @@ void register_record_routes(http::Router& router, Services& s) {
       [&s](http::Request& req) {
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
-        auto access = check_access(*c, Action::view, auth);
+        auto meta = request_meta(s, req);
+        auto access = check_access(*c, Action::view, auth, meta);
         if (access == Access::forbidden)
           throw http::ApiError(403, "Only superusers can perform this action.");
         if (access == Access::hidden) {
-          auto rule =
-              compile_rule(s, *c, *c->view_rule, request_info(auth, request_meta(req), nullptr));
+          auto rule = compile_rule(s, *c, *c->view_rule, request_info(auth, meta, nullptr));
           if (!rule ||
               !guard_store("", [&] { return s.store.record_matches(*c, req.param("id"), *rule); }))
             throw http::ApiError(404);
         }
         auto rec = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
         if (!rec) throw http::ApiError(404);
-        auto view = core::record_to_api(*c, *rec, view_options(auth, *c, *rec));
+        auto vo = view_options(auth, *c, *rec);
+        vo.show_email = vo.show_email ||
+                        managed_ids(s, *c, auth, request_info(auth, meta, nullptr), {*rec}).size();
+        auto view = core::record_to_api(*c, *rec, vo);
         if (auto paths = expand_paths(req); !paths.empty()) {
-          auto meta = request_meta(req);
           guard_store("", [&] {
             expand_records(s, *c, {&*rec}, {&view}, paths, auth, meta, 0);
             return 0;
@@ -585,7 +630,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto auth = request_auth(s, req);
         auto body = parse_body(req);
         StoreAsTx ops(s.store);
-        auto out = create_record(s, ops, *c, auth, request_meta(req), body);
+        auto out = create_record(s, ops, *c, auth, request_meta(s, req), body);
         expand_written(s, *c, out, req, auth);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
@@ -598,7 +643,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto auth = request_auth(s, req);
         auto body = parse_body(req);
         StoreAsTx ops(s.store);
-        auto out = update_record(s, ops, *c, auth, request_meta(req), req.param("id"), body);
+        auto out = update_record(s, ops, *c, auth, request_meta(s, req), req.param("id"), body);
         expand_written(s, *c, out, req, auth);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
@@ -610,7 +655,7 @@ void register_record_routes(http::Router& router, Services& s) {
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
         StoreAsTx ops(s.store);
-        delete_record(s, ops, *c, auth, request_meta(req), req.param("id"));
+        delete_record(s, ops, *c, auth, request_meta(s, req), req.param("id"));
         return no_content();
       },
       blocking);
@@ -620,7 +665,7 @@ json::object create_record(Services& s, store::Tx& ops, const core::Collection& 
                            const std::optional<AuthContext>& auth, const RequestMeta& meta,
                            const json::object& body) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
-  auto access = check_access(c, Action::create, auth);
+  auto access = check_access(c, Action::create, auth, meta);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
   auto rec = core::apply_body(c, nullptr, body,
@@ -651,11 +696,48 @@ json::object create_record(Services& s, store::Tx& ops, const core::Collection& 
   return core::record_to_api(c, rec.values, view_options(auth, c, rec.values));
 }
 
+namespace {
+
+// PocketBase's manageRule: an auth collection's callers matching it change
+// other records' email, verified and password without knowing the old one.
+bool is_manager(Services& s, store::Tx& ops, const core::Collection& c,
+                const std::optional<AuthContext>& auth, const RequestMeta& meta,
+                std::string_view id, const json::object& body) {
+  if (!c.is_auth() || !auth) return false;
+  auto* v = c.options.if_contains("manageRule");
+  if (!v || !v->is_string() || v->get_string().empty()) return false;
+  auto rule = compile_rule(s, c, std::string(v->get_string()), request_info(auth, meta, &body));
+  return rule && guard_store("", [&] { return ops.matches(c, id, *rule); });
+}
+
+std::string text_of(const json::object& o, std::string_view k) {
+  auto* v = o.if_contains(k);
+  if (!v) return {};
+  if (v->is_string()) return std::string(v->get_string());
+  return core::to_json(*v);
+}
+
+// A password change by anyone but a manager needs the current password.
+void check_old_password(const json::object& existing, const json::object& body,
+                        core::FieldErrors& errors) {
+  if (text_of(body, "password").empty() && text_of(body, "passwordConfirm").empty()) return;
+  auto old = text_of(body, "oldPassword");
+  auto hash = text_of(existing, "password");
+  if (old.empty()) {
+    errors["oldPassword"] = {"validation_required", "Cannot be blank.", {}};
+  } else if (hash.empty() || !auth::verify_password(old, hash)) {
+    errors["oldPassword"] = {
+        "validation_invalid_old_password", "Missing or invalid old password.", {}};
+  }
+}
+
+}  // namespace
+
 json::object update_record(Services& s, store::Tx& ops, const core::Collection& c,
                            const std::optional<AuthContext>& auth, const RequestMeta& meta,
                            std::string_view id, const json::object& body) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
-  auto access = check_access(c, Action::update, auth);
+  auto access = check_access(c, Action::update, auth, meta);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
   if (access == Access::hidden) {
@@ -672,8 +754,11 @@ json::object update_record(Services& s, store::Tx& ops, const core::Collection& 
             {"id", json::object{{"code", "validation_pk_change"},
                                 {"message", "The record primary key cannot be changed."}}}}));
   }
+  bool superuser = auth && auth->superuser();
+  bool manager = !superuser && is_manager(s, ops, c, auth, meta, id, body);
   auto rec = core::apply_body(c, &*existing, body,
-                              {.is_create = false, .superuser = auth && auth->superuser()});
+                              {.is_create = false, .superuser = superuser, .manager = manager});
+  if (c.is_auth() && !superuser && !manager) check_old_password(*existing, body, rec.errors);
   auto errors = core::validate_record(c, rec, false);
   if (!errors.empty()) {
     throw http::ApiError(400, "Failed to update record.",
@@ -686,14 +771,21 @@ json::object update_record(Services& s, store::Tx& ops, const core::Collection& 
   bool found =
       guard_store("Failed to update record.", [&] { return ops.update_record(c, id, rec.values); });
   if (!found) throw http::ApiError(404);
-  return core::record_to_api(c, rec.values, view_options(auth, c, rec.values));
+  if (c.is_auth() && rec.new_passwords.count("password"))
+    audit(s, meta, auth, {.event = "password_change", .collection = c.name, .record_id = id});
+  if (c.is_auth() && rec.values.if_contains("email") && existing->if_contains("email") &&
+      rec.values.at("email") != existing->at("email"))
+    audit(s, meta, auth, {.event = "email_change", .collection = c.name, .record_id = id});
+  auto view = view_options(auth, c, rec.values);
+  view.show_email = view.show_email || manager;  // managers see emails, as PocketBase
+  return core::record_to_api(c, rec.values, view);
 }
 
 void delete_record(Services& s, store::Tx& ops, const core::Collection& c,
                    const std::optional<AuthContext>& auth, const RequestMeta& meta,
                    std::string_view id) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
-  auto access = check_access(c, Action::del, auth);
+  auto access = check_access(c, Action::del, auth, meta);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
   if (access == Access::hidden) {

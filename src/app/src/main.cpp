@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
       {"10s", &cfg.server.shutdown_timeout, "--shutdown-timeout"},
       {"30s", &cfg.realtime.keepalive, "--realtime-keepalive"},
       {"5m", &cfg.realtime.idle_timeout, "--realtime-idle-timeout"},
+      {"1s", &cfg.account_throttle.base_backoff, "--login-backoff"},
+      {"15m", &cfg.account_throttle.max_backoff, "--login-max-backoff"},
+      {"2160h", &cfg.audit_retention, "--audit-retention"},
   };
   std::vector<BytesFlag> sizes{
       {"8KiB", &lim.max_request_line, "--max-request-line"},
@@ -128,6 +131,16 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->envname(env("--realtime-queue"))
       ->capture_default_str();
+  serve
+      ->add_option("--login-free-failures", cfg.account_throttle.free_failures,
+                   "Failed logins per account before backoff starts (--login-backoff, doubling)")
+      ->envname(env("--login-free-failures"))
+      ->capture_default_str();
+  serve
+      ->add_option("--login-ip-free-failures", cfg.ip_throttle.free_failures,
+                   "Failed logins per client IP before backoff starts")
+      ->envname(env("--login-ip-free-failures"))
+      ->capture_default_str();
 
   std::string durability = "full";
   serve
@@ -163,6 +176,8 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) {
     cfg.durability_full = durability == "full";
+    cfg.ip_throttle.base_backoff = cfg.account_throttle.base_backoff;
+    cfg.ip_throttle.max_backoff = cfg.account_throttle.max_backoff;
     for (auto& d : durations) {
       auto v = parse_duration(d.text);
       if (!v || v->count() <= 0) {

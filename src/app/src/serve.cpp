@@ -18,10 +18,15 @@
 #include "plinth/mail/outbox.hpp"
 #include "plinth/observe/log.hpp"
 #include "plinth/observe/metrics.hpp"
+#include "plinth/store/auth_tables.hpp"
 #include "plinth/store/store.hpp"
 #include "plinth/util/process.hpp"
 
 namespace plinth::app {
+
+namespace {
+constexpr auto kSetupTokenLifetime = std::chrono::minutes(30);
+}  // namespace
 
 int run_serve(const ServeConfig& cfg) {
   observe::Level level = observe::Level::info;
@@ -52,7 +57,21 @@ int run_serve(const ServeConfig& cfg) {
                      .str("error", e.what()));
     return 1;
   }
-  api::Services services{*store, logger};
+  std::unique_ptr<store::AuthTables> auth_tables;
+  try {
+    auth_tables = std::make_unique<store::AuthTables>(
+        cfg.dir, cfg.durability_full ? store::Durability::full : store::Durability::normal,
+        cfg.audit_retention);
+  } catch (const std::exception& e) {
+    logger.write(observe::LogLine(observe::Level::error, "cannot open the auth tables")
+                     .str("dir", cfg.dir)
+                     .str("error", e.what()));
+    return 1;
+  }
+  auth::LoginThrottle account_throttle(cfg.account_throttle), ip_throttle(cfg.ip_throttle);
+  api::FirstRunSetup setup;
+  api::Services services{*store, logger, &account_throttle, &ip_throttle, auth_tables.get(),
+                         &setup};
   auto* store_ptr = store.get();
   mail::Outbox outbox(*store, logger,
                       {.retry_base = cfg.mail_retry_base,
@@ -150,10 +169,22 @@ int run_serve(const ServeConfig& cfg) {
   if (auto su = store->catalog()->find("_superusers")) {
     try {
       if (store->list_records(*su, {.page = 1, .per_page = 1}).total_items == 0) {
+        // A one-time setup token, like PocketBase's installer link: whoever
+        // can read this output can create the first superuser.
+        std::string token = auth::random_token_key(43);
+        {
+          std::lock_guard lock(setup.mu);
+          setup.token_sha256 = auth::sha256_hex(token);
+          setup.expires = std::chrono::steady_clock::now() + kSetupTokenLifetime;
+        }
         logger.write(observe::LogLine(observe::Level::warn,
                                       "no superuser yet; create one with: plinth superuser upsert "
                                       "EMAIL PASSWORD --dir " +
-                                          cfg.dir));
+                                          cfg.dir)
+                         .str("setupUrl", address + "/api/plinth/setup?token=" + token)
+                         .str("setupHint",
+                              "or within 30 minutes: POST {\"token\",\"email\",\"password\","
+                              "\"passwordConfirm\"} as JSON to /api/plinth/setup"));
       }
     } catch (const std::exception&) {
     }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "plinth/auth/throttle.hpp"
 #include "plinth/http/server.hpp"
 #include "plinth/realtime/hub.hpp"
 
@@ -23,6 +24,10 @@ struct ServeConfig {
   std::string version;
   bool durability_full = true;
   realtime::Options realtime;
+  // Failed-login backoff per account and per client IP.
+  auth::ThrottlePolicy account_throttle;
+  auth::ThrottlePolicy ip_throttle{.free_failures = 20};
+  std::chrono::milliseconds audit_retention{std::chrono::hours(24 * 90)};
 };
 
 int run_serve(const ServeConfig& cfg);

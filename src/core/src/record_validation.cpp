@@ -290,7 +290,7 @@ const std::regex* cached_regex(const std::string& pattern) {
 bool settable_by_body(const Collection& c, const Field& f, const ApplyOptions& opts) {
   if (f.type == FieldType::autodate) return false;
   if (c.is_auth() && f.name == "tokenKey") return false;
-  if (c.is_auth() && f.name == "verified" && !opts.superuser) return false;
+  if (c.is_auth() && f.name == "verified" && !opts.superuser && !opts.manager) return false;
   if (f.hidden && !opts.superuser && f.type != FieldType::password) return false;
   if (f.primary_key && !opts.is_create) return false;
   return true;
@@ -419,7 +419,14 @@ PreparedRecord apply_body(const Collection& c, const json::object* existing,
       }
     }
   }
-  if (c.is_auth() && !opts.superuser) {
+  if (c.is_auth() && !opts.superuser && !opts.manager && existing) {
+    // Only managers change `email` directly; owners go through request-email-change.
+    auto* before = existing->if_contains("email");
+    auto* after = rec.values.if_contains("email");
+    if (before && after && *before != *after)
+      rec.errors["email"] = err("validation_values_mismatch", "Values don't match.");
+  }
+  if (c.is_auth() && !opts.superuser && !opts.manager) {
     // Only managers may change `verified`; anyone else asking to is told so.
     if (auto* v = body.if_contains("verified")) {
       auto* cur = rec.values.if_contains("verified");

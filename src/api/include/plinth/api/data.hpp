@@ -3,7 +3,9 @@
 // speaking PocketBase's wire format. Handlers call the Store; they never build SQL.
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -12,11 +14,33 @@
 #include "plinth/observe/log.hpp"
 #include "plinth/store/store.hpp"
 
+namespace plinth::auth {
+class LoginThrottle;
+}
+namespace plinth::store {
+class AuthTables;
+}
+
 namespace plinth::api {
+
+// First run: a one-time token that lets whoever holds it create the first
+// superuser through POST /api/plinth/setup, until it expires or is used.
+struct FirstRunSetup {
+  std::string token_sha256;  // hex digest; empty = no setup offered
+  std::chrono::steady_clock::time_point expires{};
+  std::mutex mu;  // serialises setup attempts: exactly one can succeed
+  bool used = false;
+};
 
 struct Services {
   store::Store& store;
   observe::Logger& logger;
+  // Failed-login backoff per account and per client IP (none: no throttling).
+  auth::LoginThrottle* account_throttle = nullptr;
+  auth::LoginThrottle* ip_throttle = nullptr;
+  // Audit log and API keys (none: neither is available).
+  store::AuthTables* auth_tables = nullptr;
+  FirstRunSetup* setup = nullptr;
 };
 
 // Who is calling: resolved from the Authorization header (a bad or expired
@@ -24,6 +48,8 @@ struct Services {
 struct AuthContext {
   std::shared_ptr<const core::Collection> collection;
   boost::json::object record;
+  // False for impersonation tokens: auth-refresh returns them unchanged.
+  bool refreshable = true;
   bool superuser() const { return collection && collection->name == "_superusers"; }
   std::string id() const;
 };

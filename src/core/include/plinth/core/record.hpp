@@ -36,6 +36,9 @@ class ValidationFailed : public std::runtime_error {
 struct ApplyOptions {
   bool is_create = true;
   bool superuser = false;  // may set hidden fields and `verified`
+  // Matches the auth collection's manageRule: may set `verified` and change
+  // `email` directly (and a password without oldPassword; see the API).
+  bool manager = false;
 };
 
 struct PreparedRecord {

@@ -365,6 +365,14 @@ http::Response impersonate(Services& s, http::Request& req) {
 
 }  // namespace
 
+json::object auth_response(const core::Collection& c, const json::object& record) {
+  json::object out;
+  out["record"] =
+      core::record_to_api(c, record, {.show_hidden = c.name == "_superusers", .show_email = true});
+  out["token"] = issue_auth_token(c, record);
+  return out;
+}
+
 void register_auth_routes(http::Router& router, Services& s) {
   const http::RouteOptions blocking{.blocking = true};
   router.post(

@@ -26,6 +26,7 @@ echo "== benchmark smoke tests (start, answer, no speed thresholds)"
 bash bench/http/run.sh --quick
 bash bench/records/run.sh --quick
 bash bench/auth/run.sh --quick
+bash bench/realtime/run.sh --quick
 
 echo "== asan+ubsan build and tests"
 bash scripts/build.sh asan

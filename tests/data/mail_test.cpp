@@ -318,6 +318,23 @@ TEST_F(Mail, RepeatedRequestsAreHeldByTheResendGuard) {
   EXPECT_EQ(outbox_rows("impatient@example.com").size(), 1U);
 }
 
+TEST_F(Mail, ConcurrentRequestsQueueOneMail) {
+  create_user("users", "stampede@example.com");
+  constexpr int kRacers = 8;
+  std::vector<int> status(kRacers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      status[i] =
+          post("users", "request-password-reset", {{"email", "stampede@example.com"}}).status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(status.begin(), status.end(), 204), kRacers);
+  EXPECT_EQ(outbox_rows("stampede@example.com").size(), 1U)
+      << "the resend guard is checked and set in one step";
+}
+
 TEST_F(Mail, ExpiredAndForgedTokensAreRefused) {
   auto id = create_user("users", "forged@example.com");
   auto key = key_of("users", id, "verificationToken");

@@ -154,8 +154,14 @@ void Outbox::run() {
       if (now - last_prune >=
           std::chrono::duration_cast<std::chrono::milliseconds>(options_.prune_every).count()) {
         last_prune = now;
-        prune(now);
-        if (housekeeping_) housekeeping_(now);
+        // Housekeeping failing must not hold up sending.
+        try {
+          prune(now);
+          if (housekeeping_) housekeeping_(now);
+        } catch (const std::exception& e) {
+          logger_.write(observe::LogLine(observe::Level::error, "mail outbox housekeeping failed")
+                            .str("error", e.what()));
+        }
       }
       handled = drain_once(now);
       pending_last_pass_ = pending();

@@ -4,6 +4,7 @@
 // reused tokens, OTP limits, no enumeration, and delivery after the SMTP
 // server comes up late.
 
+#include <csignal>
 #include <regex>
 #include <thread>
 
@@ -317,6 +318,23 @@ TEST_F(Mail, RepeatedRequestsAreHeldByTheResendGuard) {
   EXPECT_EQ(outbox_rows("impatient@example.com").size(), 1U);
 }
 
+TEST_F(Mail, ConcurrentRequestsQueueOneMail) {
+  create_user("users", "stampede@example.com");
+  constexpr int kRacers = 8;
+  std::vector<int> status(kRacers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      status[i] =
+          post("users", "request-password-reset", {{"email", "stampede@example.com"}}).status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(status.begin(), status.end(), 204), kRacers);
+  EXPECT_EQ(outbox_rows("stampede@example.com").size(), 1U)
+      << "the resend guard is checked and set in one step";
+}
+
 TEST_F(Mail, ExpiredAndForgedTokensAreRefused) {
   auto id = create_user("users", "forged@example.com");
   auto key = key_of("users", id, "verificationToken");
@@ -531,15 +549,13 @@ TEST_F(Mail, MailQueuedWhileSmtpIsDisabledLeavesOnceEnabled) {
   ASSERT_EQ(api().patch("/api/settings", R"({"smtp":{"enabled":false}})", su()).status, 200);
   create_user("users", "held@example.com");
   EXPECT_EQ(post("users", "request-verification", {{"email", "held@example.com"}}).status, 204);
-  std::vector<json::value> rows;
-  for (int i = 0; i < 100; ++i) {
-    rows = outbox_rows("held@example.com");
-    if (!rows.empty() && int_at(rows[0], "/attempts") >= 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  // Several sender passes (one a second) go by; the row is left alone.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  auto rows = outbox_rows("held@example.com");
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(str_at(rows[0], "/status"), "pending");
-  EXPECT_EQ(str_at(rows[0], "/lastError"), "SMTP is not enabled in the settings");
+  EXPECT_EQ(int_at(rows[0], "/attempts"), 0) << "no attempt is counted while SMTP is off";
+  EXPECT_EQ(str_at(rows[0], "/lastError"), "");
   EXPECT_EQ(sink().count_to("held@example.com"), 0U);
   ASSERT_EQ(api().patch("/api/settings", smtp_settings(sink().port()), su()).status, 200);
   auto m = sink().wait_for("held@example.com", std::chrono::seconds(30));
@@ -727,6 +743,252 @@ TEST_F(Mail, OutboxStateIsForSuperusersOnly) {
   for (const char* name :
        {"plinth_mail_sent_total", "plinth_mail_send_failures_total", "plinth_mail_outbox_pending"})
     EXPECT_NE(metrics.find(name), std::string::npos) << name;
+}
+
+TEST_F(Mail, MailGoesToTheStoredAddressNotTheTypedOne) {
+  auto id = create_user("members", "stored-case@example.com");
+  EXPECT_EQ(
+      post("members", "request-password-reset", {{"email", "Stored-CASE@Example.com"}}).status,
+      204);
+  auto reset = sink().wait_for("stored-case@example.com", kMailWait);
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(reset->to, std::vector<std::string>{"stored-case@example.com"});
+  EXPECT_EQ(sink().count_to("Stored-CASE@Example.com"), 0U);
+
+  auto r = post("members", "request-otp", {{"email", "STORED-case@example.com"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto otp_id = str_at(r.json, "/otpId");
+  EXPECT_EQ(sqlite(server_->db_path(), "SELECT sentTo FROM _otps WHERE id='" + otp_id + "'"),
+            "stored-case@example.com");
+  auto m = sink().wait_for("stored-case@example.com", kMailWait, 1);
+  ASSERT_TRUE(m);
+  r = post("members", "auth-with-otp", {{"otpId", otp_id}, {"password", code_in(*m)}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(at(record("members", id), "/verified").as_bool()) << "the code reached the address";
+
+  auto other = create_user("users", "typed-verify@example.com");
+  EXPECT_EQ(post("users", "request-verification", {{"email", "TYPED-verify@example.com"}}).status,
+            204);
+  auto v = sink().wait_for("typed-verify@example.com", kMailWait);
+  ASSERT_TRUE(v);
+  auto token = token_after(*v, "/_/#/auth/confirm-verification/");
+  EXPECT_EQ(post("users", "confirm-verification", {{"token", token}}).status, 204);
+  EXPECT_TRUE(at(record("users", other), "/verified").as_bool());
+}
+
+TEST_F(Mail, PasswordResetAppliesThePasswordFieldRules) {
+  create_user("users", "reset-rules@example.com", "old-pass-123");
+  EXPECT_EQ(post("users", "request-password-reset", {{"email", "reset-rules@example.com"}}).status,
+            204);
+  auto m = sink().wait_for("reset-rules@example.com", kMailWait);
+  ASSERT_TRUE(m);
+  auto token = token_after(*m, "/_/#/auth/confirm-password-reset/");
+  ASSERT_FALSE(token.empty());
+  struct Case {
+    const char* name;
+    std::string password;
+    const char* code;
+  } cases[] = {
+      // 7 characters in 14 bytes: under the field's min of 8.
+      {"min in characters", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9",
+       "validation_length_out_of_range"},
+      {"over the default max of 71", std::string(72, 'x'), "validation_max_text_constraint"},
+      {"over 255", std::string(256, 'x'), "validation_length_out_of_range"},
+  };
+  for (const auto& c : cases) {
+    auto r = post("users", "confirm-password-reset",
+                  {{"token", token}, {"password", c.password}, {"passwordConfirm", c.password}});
+    EXPECT_EQ(r.status, 400) << c.name;
+    EXPECT_EQ(field_code(r, "password"), c.code) << c.name << ": " << r.body;
+  }
+  // Nothing changed: the old password works, and the token is still good.
+  login(api(), "users", "reset-rules@example.com", "old-pass-123");
+  std::string ok(71, 'y');
+  EXPECT_EQ(post("users", "confirm-password-reset",
+                 {{"token", token}, {"password", ok}, {"passwordConfirm", ok}})
+                .status,
+            204);
+  login(api(), "users", "reset-rules@example.com", ok);
+}
+
+TEST_F(Mail, ChangingTheEmailThroughTheRecordsApiSignsOldSessionsOut) {
+  auto id = create_user("users", "before-change@example.com");
+  auto session = login(api(), "users", "before-change@example.com", "initial-pass-1");
+  auto key = sqlite(server_->db_path(), "SELECT tokenKey FROM users WHERE id='" + id + "'");
+  // Another field changes: the sessions live on.
+  auto r = api().patch(records_path("users", id), R"({"name":"renamed"})", su());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(sqlite(server_->db_path(), "SELECT tokenKey FROM users WHERE id='" + id + "'"), key);
+  EXPECT_EQ(api().post("/api/collections/users/auth-refresh", "", session).status, 200);
+  r = api().patch(records_path("users", id), R"({"email":"after-change@example.com"})", su());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(sqlite(server_->db_path(), "SELECT tokenKey FROM users WHERE id='" + id + "'"), key);
+  EXPECT_EQ(api().post("/api/collections/users/auth-refresh", "", session).status, 401);
+  login(api(), "users", "after-change@example.com", "initial-pass-1");
+}
+
+TEST_F(Mail, PermanentSmtpRefusalIsNotRetried) {
+  std::string to = "bounce" + std::string(kRejectedDomain);
+  create_user("users", to);
+  EXPECT_EQ(post("users", "request-password-reset", {{"email", to}}).status, 204);
+  std::vector<json::value> rows;
+  for (int i = 0; i < 150; ++i) {
+    rows = outbox_rows(to);
+    if (rows.size() == 1 && str_at(rows[0], "/status") != "pending") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(str_at(rows[0], "/status"), "failed");
+  EXPECT_EQ(at(rows[0], "/attempts").to_number<int>(), 1) << "retries every 200ms otherwise";
+  EXPECT_EQ(str_at(rows[0], "/subject"), "") << "the content is dropped";
+}
+
+TEST_F(Mail, EmailChangeRequestsAreHeldByTheResendGuard) {
+  create_user("users", "changer@example.com");
+  auto token = login(api(), "users", "changer@example.com", "initial-pass-1");
+  EXPECT_EQ(
+      post("users", "request-email-change", {{"newEmail", "changed-1@example.com"}}, token).status,
+      204);
+  EXPECT_EQ(
+      post("users", "request-email-change", {{"newEmail", "changed-2@example.com"}}, token).status,
+      204);
+  EXPECT_EQ(outbox_rows("changed-1@example.com").size(), 1U);
+  EXPECT_TRUE(outbox_rows("changed-2@example.com").empty());
+  // Bad input is still refused while the guard holds.
+  auto r = post("users", "request-email-change", {{"newEmail", "not-an-email"}}, token);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_code(r, "newEmail"), "validation_is_email");
+}
+
+TEST_F(Mail, OtpIsRefusedWhileMfaIsOnAndUnsupported) {
+  create_collection(api(), su(), R"json({
+    "name":"mfa_members","type":"auth","createRule":"","fields":[],
+    "otp":{"enabled":true},"mfa":{"enabled":true}
+  })json");
+  create_user("mfa_members", "mfa-user@example.com");
+  auto r = post("mfa_members", "request-otp", {{"email", "mfa-user@example.com"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto otp_id = str_at(r.json, "/otpId");
+  auto m = sink().wait_for("mfa-user@example.com", kMailWait);
+  ASSERT_TRUE(m);
+  r = post("mfa_members", "auth-with-otp", {{"otpId", otp_id}, {"password", code_in(*m)}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(str_at(r.json, "/message").find("multi-factor"), std::string::npos) << r.body;
+  EXPECT_FALSE(r.json.as_object().contains("token"));
+  EXPECT_EQ(sqlite(server_->db_path(), "SELECT count(*) FROM _otps WHERE id='" + otp_id + "'"), "1")
+      << "the code is not used up";
+}
+
+TEST_F(Mail, SettingsAndAuthOptionsEdgeCases) {
+  // A sender address that would break the SMTP envelope is refused.
+  for (const char* bad : {"a@b>\r\nRCPT TO:<x@y>", "two words@example.com", "x@"}) {
+    json::object body{{"meta", {{"senderAddress", bad}}}};
+    auto r = api().patch("/api/settings", json::serialize(body), su());
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(str_at(r.json, "/data/meta/senderAddress/code"), "validation_is_email") << r.body;
+  }
+  EXPECT_EQ(str_at(api().get("/api/settings", su()).json, "/meta/senderAddress"),
+            "noreply@plinth.test");
+  // null for an object option: no change.
+  create_collection(api(), su(), R"json({"name":"nullable_opts","type":"auth","fields":[]})json");
+  auto before = api().get("/api/collections/nullable_opts", su()).json;
+  auto r = api().patch("/api/collections/nullable_opts",
+                       R"({"otp":null,"verificationToken":null,"passwordAuth":null})", su());
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(at(r.json, "/otp"), at(before, "/otp"));
+  EXPECT_EQ(at(r.json, "/verificationToken"), at(before, "/verificationToken"));
+  // A damaged stored token option: repaired on the next change, not a 500.
+  sqlite(server_->db_path(),
+         "UPDATE _collections SET options=json_set(options,'$.verificationToken','broken') "
+         "WHERE name='nullable_opts'");
+  r = api().patch("/api/collections/nullable_opts", R"({"verificationToken":{"duration":600}})",
+                  su());
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(at(r.json, "/verificationToken/duration").to_number<int>(), 600) << r.body;
+  EXPECT_EQ(sqlite(server_->db_path(),
+                   "SELECT length(json_extract(options,'$.verificationToken.secret')) FROM "
+                   "_collections WHERE name='nullable_opts'"),
+            "50")
+      << "a new secret, not an empty one";
+}
+
+// A server that never sends (SMTP off) and holds at most two queued mails.
+class MailLimits : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new SeededServer({"--mail-max-pending", "2"}); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static const Api& api() { return server_->api(); }
+  static SeededServer* server_;
+};
+SeededServer* MailLimits::server_ = nullptr;
+
+TEST_F(MailLimits, MailRequestsAreRefusedBeyondThePendingCap) {
+  for (int i = 0; i < 3; ++i) {
+    json::object u{{"email", "capped-" + std::to_string(i) + "@example.com"},
+                   {"password", "initial-pass-1"},
+                   {"passwordConfirm", "initial-pass-1"}};
+    create_record(api(), "users", json::serialize(u));
+  }
+  auto request = [&](const std::string& email) {
+    return api().post("/api/collections/users/request-verification",
+                      json::serialize(json::object{{"email", email}}));
+  };
+  EXPECT_EQ(request("capped-0@example.com").status, 204);
+  EXPECT_EQ(request("capped-1@example.com").status, 204);
+  auto pending = [&] {
+    return sqlite(server_->db_path(),
+                  "SELECT count(*) FROM _plinth_mail_outbox WHERE status='pending'");
+  };
+  EXPECT_EQ(pending(), "2") << "SMTP is off: the mails wait, untouched";
+  EXPECT_EQ(sqlite(server_->db_path(), "SELECT max(attempts) FROM _plinth_mail_outbox"), "0");
+  for (const char* email : {"capped-2@example.com", "unknown-capped@example.com"}) {
+    auto r = request(email);
+    EXPECT_EQ(r.status, 503) << email << ": " << r.body;
+    EXPECT_FALSE(str_at(r.json, "/message").empty());
+  }
+  EXPECT_EQ(pending(), "2");
+}
+
+TEST(MailHousekeeping, ExpiredOtpsAreDeleted) {
+  std::string db, data_dir;
+  std::string fresh_id, stale_id;
+  auto server = std::make_unique<SeededServer>();
+  create_collection(server->api(), server->token(), R"json({
+    "name":"otp_users","type":"auth","createRule":"","fields":[],
+    "otp":{"enabled":true,"duration":60}
+  })json");
+  create_record(server->api(), "otp_users",
+                R"({"email":"otp-old@example.com","password":"initial-pass-1",)"
+                R"("passwordConfirm":"initial-pass-1"})");
+  auto otp = [&] {
+    return str_at(
+        server->api()
+            .post("/api/collections/otp_users/request-otp", R"({"email":"otp-old@example.com"})")
+            .json,
+        "/otpId");
+  };
+  stale_id = otp();
+  fresh_id = otp();
+  db = server->db_path();
+  data_dir = server->process().dir() + "/data";
+  server->process().signal(SIGTERM);
+  ASSERT_TRUE(server->process().wait_exit(std::chrono::seconds(15)));
+  sqlite(db, "UPDATE _otps SET created=strftime('%Y-%m-%d %H:%M:%fZ','now','-2 hours') WHERE id='" +
+                 stale_id + "'");
+  ServerProcess::Launch launch;
+  launch.data_dir = data_dir;
+  ServerProcess again(launch);
+  // The sender thread's first pass does the housekeeping.
+  std::string left;
+  for (int i = 0; i < 100; ++i) {
+    left = sqlite(db, "SELECT group_concat(id) FROM _otps");
+    if (left == fresh_id) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(left, fresh_id);
 }
 
 }  // namespace

@@ -229,7 +229,12 @@ void SmtpSink::session(int fd) {
       current.from = path_of(*line);
       reply(fd, "250 2.1.0 Ok\r\n");
     } else if (verb == "rcpt") {
-      current.to.push_back(path_of(*line));
+      auto to = path_of(*line);
+      if (to.ends_with(kRejectedDomain)) {
+        reply(fd, "550 5.1.1 No such user\r\n");
+        continue;
+      }
+      current.to.push_back(std::move(to));
       reply(fd, "250 2.1.5 Ok\r\n");
     } else if (verb == "data") {
       if (current.to.empty()) {

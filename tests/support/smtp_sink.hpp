@@ -2,6 +2,7 @@
 // A small plain SMTP server for tests: listens on 127.0.0.1 (a free port by
 // default), speaks enough of RFC 5321 for libcurl (EHLO/HELO, AUTH PLAIN, MAIL,
 // RCPT, DATA, RSET, NOOP, QUIT) and keeps every message it receives.
+// Recipients at kRejectedDomain are refused for good (550).
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +16,8 @@
 #include <vector>
 
 namespace plinth::test {
+
+inline constexpr std::string_view kRejectedDomain = "@rejected.test";
 
 struct SinkMessage {
   std::string from;             // MAIL FROM address

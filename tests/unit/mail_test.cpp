@@ -384,9 +384,92 @@ TEST_F(OutboxTest, StopCancelsASendInProgress) {
   ::close(fd);
   auto r = row(id);
   EXPECT_EQ(r.at("status").as_string(), "pending") << "kept for the next start";
+  EXPECT_EQ(r.at("attempts").to_number<int>(), 0) << "a cancelled send is not a failed attempt";
+  EXPECT_LE(r.at("nextAttempt").to_number<std::int64_t>(), now_ms()) << "due at the next start";
+  EXPECT_EQ(outbox.stats().failed_attempts, 0U);
+}
+
+TEST_F(OutboxTest, RowIsClaimedBeforeItIsSent) {
+  std::string id;
+  std::int64_t next_during_send = 0;
+  Outbox outbox(*store_, logger_, {},
+                [&](const Message&, const std::atomic<bool>&) -> std::optional<SendError> {
+                  next_during_send = row(id).at("nextAttempt").to_number<std::int64_t>();
+                  return std::nullopt;
+                });
+  id = queue(sample());
+  auto now = now_ms();
+  EXPECT_EQ(outbox.drain_once(now), 1U);
+  // Were the outcome lost now, the row would not be due again before the retry delay.
+  EXPECT_GE(next_during_send, now + OutboxOptions{}.retry_base.count());
+  EXPECT_EQ(row(id).at("status").as_string(), "sent");
+}
+
+TEST_F(OutboxTest, PermanentRefusalIsFinalAndDropsTheContent) {
+  int calls = 0;
+  Outbox outbox(*store_, logger_, {},
+                [&](const Message&, const std::atomic<bool>&) -> std::optional<SendError> {
+                  ++calls;
+                  return SendError("550 no such user", true);
+                });
+  auto id = queue(sample());
+  EXPECT_EQ(outbox.drain_once(now_ms()), 1U);
+  EXPECT_EQ(outbox.drain_once(now_ms() + 3600000), 0U);
+  EXPECT_EQ(calls, 1);
+  auto r = row(id);
+  EXPECT_EQ(r.at("status").as_string(), "failed");
   EXPECT_EQ(r.at("attempts").to_number<int>(), 1);
-  EXPECT_NE(std::string(r.at("lastError").as_string()).find("abort"), std::string::npos)
+  EXPECT_EQ(r.at("lastError").as_string(), "550 no such user");
+  EXPECT_EQ(r.at("subject").as_string(), "");
+  EXPECT_EQ(r.at("message").at("subject").as_string(), "");
+  EXPECT_EQ(r.at("message").at("html").as_string(), "");
+  EXPECT_EQ(outbox.stats().given_up, 1U);
+}
+
+TEST_F(OutboxTest, SmtpRefusalOfTheRecipientIsPermanent) {
+  test::SmtpSink sink;
+  auto settings = store_->settings();
+  settings["smtp"] = json::object{{"enabled", true}, {"host", "127.0.0.1"}, {"port", sink.port()}};
+  store_->save_settings(settings);
+  Outbox outbox(*store_, logger_, {}, smtp_sender(*store_), smtp_state(*store_));
+  auto id = queue(sample("nobody" + std::string(test::kRejectedDomain)));
+  EXPECT_EQ(outbox.drain_once(now_ms()), 1U);
+  auto r = row(id);
+  EXPECT_EQ(r.at("status").as_string(), "failed") << r.at("lastError").as_string();
+  EXPECT_EQ(r.at("attempts").to_number<int>(), 1);
+  EXPECT_NE(std::string(r.at("lastError").as_string()).find("550"), std::string::npos)
       << r.at("lastError").as_string();
+}
+
+TEST_F(OutboxTest, DisabledSenderLeavesRowsAloneAndNewSettingsMakeThemDue) {
+  SenderState state{.enabled = false, .config = "a"};
+  bool up = false;
+  int calls = 0;
+  Outbox outbox(
+      *store_, logger_, {},
+      [&](const Message&, const std::atomic<bool>&) -> std::optional<SendError> {
+        ++calls;
+        if (!up) return SendError("connection refused");
+        return std::nullopt;
+      },
+      [&] { return state; });
+  auto id = queue(sample());
+  auto now = now_ms();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(outbox.drain_once(now + i * 1000), 0U);
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(row(id).at("attempts").to_number<int>(), 0) << "no attempt counted while disabled";
+
+  state.enabled = true;
+  EXPECT_EQ(outbox.drain_once(now), 1U);
+  auto next = row(id).at("nextAttempt").to_number<std::int64_t>();
+  EXPECT_GT(next, now);
+  EXPECT_EQ(outbox.drain_once(now + 1), 0U) << "backing off";
+  // New settings: the row is due at once, not after its backoff.
+  state.config = "b";
+  up = true;
+  EXPECT_EQ(outbox.drain_once(now + 1), 1U);
+  EXPECT_EQ(row(id).at("status").as_string(), "sent");
+  EXPECT_EQ(calls, 2);
 }
 
 }  // namespace

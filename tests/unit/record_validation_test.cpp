@@ -200,6 +200,12 @@ const Case kCases[] = {
      "validation_max_text_constraint", ""},
     {"password required", R"({"name":"pw","type":"password","required":true})", R"({})",
      "validation_required", ""},
+    {"password pattern", R"({"name":"pw","type":"password","pattern":"^[a-z]+$"})",
+     R"({"pw":"has-digits-1"})", "validation_invalid_format", ""},
+    {"password pattern met", R"({"name":"pw","type":"password","pattern":"^[a-z]+$"})",
+     R"({"pw":"letters"})", "", ""},
+    {"password min counts characters", R"({"name":"pw","type":"password","min":4})",
+     R"({"pw":"ééé"})", "validation_min_text_constraint", ""},
     // hidden fields are not settable by non-superusers
     {"hidden ignored", R"({"name":"h","type":"text","hidden":true})", R"({"h":"x"})", "", R"("")"},
 };

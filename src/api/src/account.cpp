@@ -21,26 +21,28 @@ namespace plinth::api {
 namespace detail::account {
 
 void register_verification(http::Router& router, const std::shared_ptr<State>& st) {
-  router.post(
-      "/api/collections/{collection}/request-verification",
-      [st](http::Request& req) {
-        auto& s = st->s;
-        auto c = auth_collection(s, req);
-        if (c->name == "_superusers")
-          throw http::ApiError(400, "All superusers are verified by default.");
-        auto email = email_from(req);
-        auto record = s.store.find_record_by(*c, "email", email);
-        // 204 whatever happens next: the answer must not reveal which emails exist.
-        if (!record || flag(*record, "verified")) return no_content();
-        auto key = guard_key("verification", *c, *record);
-        if (st->cooldowns.active(key)) return no_content();
-        auto token = issue_record_token(*c, *record, "verification", "verificationToken");
-        queue_mail(s, st->outbox,
-                   build_mail(s, *c, *record, "verificationTemplate", {{"{TOKEN}", token}}, email));
-        st->cooldowns.set(key, st->options.resend_guard);
-        return no_content();
-      },
-      {.blocking = true});
+  router.post("/api/collections/{collection}/request-verification",
+              [st](http::Request& req) {
+                auto& s = st->s;
+                auto c = auth_collection(s, req);
+                if (c->name == "_superusers")
+                  throw http::ApiError(400, "All superusers are verified by default.");
+                auto email = email_from(req);
+                check_outbox_room(*st);
+                auto record = s.store.find_record_by(*c, "email", email);
+                // 204 whatever happens next: the answer must not reveal which emails exist.
+                if (!record || flag(*record, "verified")) return no_content();
+                auto key = guard_key("verification", *c, *record);
+                if (!st->cooldowns.try_acquire(key, st->options.resend_guard)) return no_content();
+                guarded(st->cooldowns, key, [&] {
+                  auto token = issue_record_token(*c, *record, "verification", "verificationToken");
+                  queue_mail(s, st->outbox,
+                             build_mail(s, *c, *record, "verificationTemplate",
+                                        {{"{TOKEN}", token}}, str(*record, "email")));
+                });
+                return no_content();
+              },
+              {.blocking = true});
 
   router.post(
       "/api/collections/{collection}/confirm-verification",
@@ -93,15 +95,18 @@ void register_password_reset(http::Router& router, const std::shared_ptr<State>&
                   throw http::ApiError(
                       400, "The collection is not configured to allow password authentication.");
                 auto email = email_from(req);
+                check_outbox_room(*st);
                 auto record = s.store.find_record_by(*c, "email", email);
                 if (!record) return no_content();
                 auto key = guard_key("passwordReset", *c, *record);
-                if (st->cooldowns.active(key)) return no_content();
-                auto token = issue_record_token(*c, *record, "passwordReset", "passwordResetToken");
-                queue_mail(s, st->outbox,
-                           build_mail(s, *c, *record, "resetPasswordTemplate", {{"{TOKEN}", token}},
-                                      email));
-                st->cooldowns.set(key, st->options.resend_guard);
+                if (!st->cooldowns.try_acquire(key, st->options.resend_guard)) return no_content();
+                guarded(st->cooldowns, key, [&] {
+                  auto token =
+                      issue_record_token(*c, *record, "passwordReset", "passwordResetToken");
+                  queue_mail(s, st->outbox,
+                             build_mail(s, *c, *record, "resetPasswordTemplate",
+                                        {{"{TOKEN}", token}}, str(*record, "email")));
+                });
                 return no_content();
               },
               {.blocking = true});
@@ -114,10 +119,6 @@ void register_password_reset(http::Router& router, const std::shared_ptr<State>&
         auto body = parse_body(req);
         auto token = str(body, "token"), password = str(body, "password"),
              confirm = str(body, "passwordConfirm");
-        std::int64_t min = 1;
-        if (const auto* pf = c->field("password")) {
-          min = std::max<std::int64_t>(1, int_option(pf->raw, "min", 1));
-        }
         core::FieldErrors errors;
         std::optional<VerifiedToken> vt;
         if (token.empty()) {
@@ -132,10 +133,18 @@ void register_password_reset(http::Router& router, const std::shared_ptr<State>&
         }
         if (password.empty()) {
           errors["password"] = {"validation_required", "Cannot be blank.", {}};
-        } else if (static_cast<std::int64_t>(password.size()) < min || password.size() > 255) {
-          errors["password"] = {"validation_length_out_of_range",
-                                "The length must be between " + std::to_string(min) + " and 255.",
-                                {}};
+        } else if (const auto* pf = c->field("password")) {
+          // As PocketBase: the form's length check (the field's min up to 255
+          // characters), then the password field's own rules as on any save.
+          auto min = std::max<std::int64_t>(1, int_option(pf->raw, "min", 1));
+          auto len = static_cast<std::int64_t>(core::utf8_length(password));
+          if (len < min || len > 255) {
+            errors["password"] = {"validation_length_out_of_range",
+                                  "The length must be between " + std::to_string(min) + " and 255.",
+                                  {}};
+          } else if (auto e = core::validate_password(*pf, password)) {
+            errors["password"] = std::move(*e);
+          }
         }
         if (confirm.empty()) {
           errors["passwordConfirm"] = {"validation_required", "Cannot be blank.", {}};
@@ -149,7 +158,7 @@ void register_password_reset(http::Router& router, const std::shared_ptr<State>&
         // A new tokenKey signs every earlier token of this record out, this
         // reset token included: it works once.
         record["tokenKey"] = auth::random_token_key(50);
-        if (!flag(record, "verified") && str(record, "email") == str(vt->claims, "email"))
+        if (!flag(record, "verified") && same_email(str(record, "email"), str(vt->claims, "email")))
           record["verified"] = true;
         save(s, *c, record, "Failed to set new password.", used_key);
         st->cooldowns.clear(guard_key("passwordReset", *c, record));
@@ -184,11 +193,17 @@ void register_email_change(http::Router& router, const std::shared_ptr<State>& s
           }
         }
         if (!errors.empty()) invalid(errors);
-        auto token = issue_record_token(*c, ctx->record, "emailChange", "emailChangeToken",
-                                        {{"newEmail", new_email}});
-        queue_mail(s, st->outbox,
-                   build_mail(s, *c, ctx->record, "confirmEmailChangeTemplate",
-                              {{"{TOKEN}", token}}, new_email));
+        check_outbox_room(*st);
+        // One mail per record per guard period, like the other request-* routes.
+        auto key = guard_key("emailChange", *c, ctx->record);
+        if (!st->cooldowns.try_acquire(key, st->options.resend_guard)) return no_content();
+        guarded(st->cooldowns, key, [&] {
+          auto token = issue_record_token(*c, ctx->record, "emailChange", "emailChangeToken",
+                                          {{"newEmail", new_email}});
+          queue_mail(s, st->outbox,
+                     build_mail(s, *c, ctx->record, "confirmEmailChangeTemplate",
+                                {{"{TOKEN}", token}}, new_email));
+        });
         return no_content();
       },
       {.blocking = true});
@@ -238,6 +253,7 @@ void register_email_change(http::Router& router, const std::shared_ptr<State>& s
         // and this token stop working.
         record["tokenKey"] = auth::random_token_key(50);
         save(s, *c, record, "Failed to confirm email change.", used_key);
+        st->cooldowns.clear(guard_key("emailChange", *c, record));
         return no_content();
       },
       {.blocking = true});
@@ -255,6 +271,12 @@ void register_account_routes(http::Router& router, Services& services, mail::Out
   detail::account::register_otp(router, st);
   detail::account::register_test_email(router, st);
   detail::account::register_outbox_state(router, st);
+  outbox.set_housekeeping([&services](std::int64_t now_ms) {
+    auto removed = detail::account::delete_expired_otps(services, now_ms);
+    if (removed > 0)
+      services.logger.write(observe::LogLine(observe::Level::info, "expired OTPs deleted")
+                                .num("count", static_cast<std::int64_t>(removed)));
+  });
 }
 
 }  // namespace plinth::api

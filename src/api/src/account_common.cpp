@@ -142,8 +142,21 @@ void queue_mail(Services& s, mail::Outbox& outbox, const mail::Message& m) {
   outbox.notify();
 }
 
+void check_outbox_room(State& st) {
+  auto pending = guard_store("Failed to queue the email.", [&] { return st.outbox.pending(); });
+  if (pending >= st.options.max_pending_mail)
+    throw http::ApiError(503, "Too many emails are waiting to be sent. Please try again later.");
+}
+
 std::string guard_key(std::string_view kind, const core::Collection& c, const json::object& r) {
   return std::string(kind) + ":" + c.id + ":" + str(r, "id");
+}
+
+bool same_email(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 // The form's email, validated (400 otherwise).

@@ -44,6 +44,8 @@ std::int64_t int_option(const json::object& o, std::string_view k, std::int64_t 
 std::shared_ptr<const core::Collection> auth_collection(Services& s, const http::Request& req);
 // Checks an email form value; adds the error under `field`.
 void check_email(core::FieldErrors& errors, const std::string& field, const std::string& value);
+// Email addresses compared as PocketBase stores and finds them (ASCII case-insensitive).
+bool same_email(std::string_view a, std::string_view b);
 // The form's email, validated (400 otherwise).
 std::string email_from(const http::Request& req, std::string_view field = "email");
 // PocketBase's SetRandomPassword: an unknown password and a new tokenKey.
@@ -60,8 +62,24 @@ mail::Message build_mail(Services& s, const core::Collection& c, const json::obj
                          const std::string& to);
 // Queues one message in its own transaction and wakes the sender.
 void queue_mail(Services& s, mail::Outbox& outbox, const mail::Message& m);
+// Refuses (503) while the outbox holds options.max_pending_mail unsent mails.
+void check_outbox_room(State& st);
+// Runs `fn` under the resend guard `key` (already acquired): if it fails, the
+// guard is released so that the request can be repeated.
+template <typename Fn>
+void guarded(Cooldowns& cooldowns, const std::string& key, Fn&& fn) {
+  try {
+    fn();
+  } catch (...) {
+    cooldowns.clear(key);
+    throw;
+  }
+}
 // The resend-guard key of a flow for a record.
 std::string guard_key(std::string_view kind, const core::Collection& c, const json::object& r);
+
+// Deletes the OTPs older than their collection's otp.duration; returns how many.
+std::size_t delete_expired_otps(Services& s, std::int64_t now_ms);
 
 void register_verification(http::Router& router, const std::shared_ptr<State>& st);
 void register_password_reset(http::Router& router, const std::shared_ptr<State>& st);

@@ -72,6 +72,38 @@ std::string random_digits(std::size_t n) {
 
 }  // namespace
 
+std::size_t delete_expired_otps(Services& s, std::int64_t now_ms) {
+  auto cat = s.store.catalog();
+  auto otps = cat->find("_otps");
+  if (!otps) return 0;
+  std::size_t removed = 0;
+  query::RequestInfo ri;
+  query::CompileOptions opts{.allow_hidden = true};
+  for (const auto& c : cat->all()) {
+    if (!c->is_auth()) continue;
+    auto duration = int_option(section(c->options, "otp"), "duration", 180);
+    auto cutoff = core::format_datetime_ms(now_ms - std::max<std::int64_t>(duration, 0) * 1000);
+    // Collection ids are [A-Za-z0-9_]; cutoff is a formatted date.
+    if (!std::all_of(c->id.begin(), c->id.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+        }))
+      continue;
+    auto compiled = query::compile("collectionRef = '" + c->id + "' && created < '" + cutoff + "'",
+                                   *cat, *otps, ri, opts);
+    if (!std::holds_alternative<query::Compiled>(compiled)) continue;
+    const auto q = std::get<query::Compiled>(std::move(compiled));
+    for (;;) {
+      auto page = s.store.list_records(
+          *otps, {.page = 1, .per_page = 200, .skip_total = true, .compiled = q});
+      s.store.transaction([&](store::Tx& tx) {
+        for (const auto& o : page.items) removed += tx.delete_record(*otps, str(o, "id")) ? 1 : 0;
+      });
+      if (page.items.size() < 200) break;
+    }
+  }
+  return removed;
+}
+
 void register_otp(http::Router& router, const std::shared_ptr<State>& st) {
   router.post("/api/collections/{collection}/request-otp",
               [st](http::Request& req) {
@@ -82,6 +114,7 @@ void register_otp(http::Router& router, const std::shared_ptr<State>& st) {
                   throw http::ApiError(
                       403, "The collection is not configured to allow OTP authentication.");
                 auto email = email_from(req);
+                check_outbox_room(*st);
                 auto record = s.store.find_record_by(*c, "email", email);
                 auto length = std::clamp<std::int64_t>(int_option(otp_options, "length", 8), 4, 64);
                 auto code = random_digits(static_cast<std::size_t>(length));
@@ -106,12 +139,12 @@ void register_otp(http::Router& router, const std::shared_ptr<State>& st) {
                                  {"collectionRef", c->id},
                                  {"recordRef", str(*record, "id")},
                                  {"password", auth::hash_password(code)},
-                                 {"sentTo", email},
+                                 {"sentTo", str(*record, "email")},
                                  {"created", now},
                                  {"updated", now}};
                 auto otp_id = str(otp, "id");
                 auto m = build_mail(s, *c, *record, "otp.emailTemplate",
-                                    {{"{OTP}", code}, {"{OTP_ID}", otp_id}}, email);
+                                    {{"{OTP}", code}, {"{OTP_ID}", otp_id}}, str(*record, "email"));
                 // The OTP and its mail commit together: no code without its mail.
                 guard_store("Failed to create the OTP.", [&] {
                   s.store.transaction([&](store::Tx& tx) {
@@ -134,6 +167,13 @@ void register_otp(http::Router& router, const std::shared_ptr<State>& st) {
         if (!flag(otp_options, "enabled"))
           throw http::ApiError(403,
                                "The collection is not configured to allow OTP authentication.");
+        // With MFA on, PocketBase answers a first factor with an mfaId and
+        // waits for a second one. Without MFA support, OTP sign-in would skip
+        // the second factor: refused rather than weakened.
+        if (flag(section(c->options, "mfa"), "enabled"))
+          throw http::ApiError(403,
+                               "The collection requires multi-factor authentication, which this "
+                               "server does not support yet; disable mfa to sign in with an OTP.");
         auto body = parse_body(req);
         auto otp_id = str(body, "otpId"), password = str(body, "password");
         core::FieldErrors errors;
@@ -168,11 +208,12 @@ void register_otp(http::Router& router, const std::shared_ptr<State>& st) {
                          [&] { return s.store.delete_record(*otps, otp_id); }))
           throw kInvalid;
         auto sent_to = str(*otp, "sentTo");
-        if (!flag(*record, "verified") && !sent_to.empty() && str(*record, "email") == sent_to) {
-          // The code reached this address: it is verified. As PocketBase, the
-          // password is reset unless MFA is on (pre-hijacking protection).
+        if (!flag(*record, "verified") && !sent_to.empty() &&
+            same_email(str(*record, "email"), sent_to)) {
+          // The code reached this address: it is verified. As PocketBase
+          // without MFA, the password is reset (pre-hijacking protection).
           (*record)["verified"] = true;
-          if (!flag(section(c->options, "mfa"), "enabled")) set_random_password(*record);
+          set_random_password(*record);
           save(s, *c, *record, "Failed to authenticate.");
         }
         return json_response(200, auth_response(*c, *record));

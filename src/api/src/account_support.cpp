@@ -92,22 +92,13 @@ std::optional<VerifiedToken> verify_record_token(store::Store& store, std::strin
   return VerifiedToken{std::move(collection), std::move(*record), std::move(claims)};
 }
 
-bool Cooldowns::active(const std::string& key) {
-  std::lock_guard lock(mu_);
-  auto it = until_.find(key);
-  if (it == until_.end()) return false;
-  if (it->second <= std::chrono::steady_clock::now()) {
-    until_.erase(it);
-    return false;
-  }
-  return true;
-}
-
-void Cooldowns::set(const std::string& key, std::chrono::seconds for_how_long) {
+bool Cooldowns::try_acquire(const std::string& key, std::chrono::seconds for_how_long) {
   std::lock_guard lock(mu_);
   auto now = std::chrono::steady_clock::now();
+  if (auto it = until_.find(key); it != until_.end() && it->second > now) return false;
   if (until_.size() >= kMaxEntriesBeforeSweep) prune(now);
   until_[key] = now + for_how_long;
+  return true;
 }
 
 void Cooldowns::clear(const std::string& key) {

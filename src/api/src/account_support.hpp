@@ -43,8 +43,9 @@ std::optional<VerifiedToken> verify_record_token(store::Store& store, std::strin
 // Keys that are "busy" until a deadline (resend guards).
 class Cooldowns {
  public:
-  bool active(const std::string& key);
-  void set(const std::string& key, std::chrono::seconds for_how_long);
+  // Marks `key` busy for `for_how_long` and returns true, unless it is busy
+  // already (then false): checking and setting are one step.
+  bool try_acquire(const std::string& key, std::chrono::seconds for_how_long);
   void clear(const std::string& key);
 
  private:

@@ -73,17 +73,30 @@ void check_range(const json::object& o, std::string_view key, std::int64_t min, 
 json::object apply_auth_options(const json::object& current, const json::object& body,
                                 json::object& errors) {
   // Keys an older data directory lacks come from the defaults.
-  json::value merged = core::default_auth_options();
+  const auto defaults = core::default_auth_options();
+  json::value merged = defaults;
   merge_into(merged, current);
   auto options = std::move(merged.get_object());
+  // A damaged stored token option (not an object) starts over from the
+  // default, with a new secret.
+  for (auto& kv : options) {
+    if (kv.key().ends_with("Token") && !kv.value().is_object()) {
+      if (auto* d = defaults.if_contains(kv.key()); d && d->is_object())
+        kv.value() = *d;
+      else
+        kv.value() = json::object{};
+    }
+  }
   for (auto& kv : options) {
     auto* given = body.if_contains(kv.key());
-    if (!given) continue;
-    if (kv.value().is_object() && !given->is_object()) {
+    // Absent or null: no change (Go's json.Unmarshal leaves the value as it is).
+    if (!given || given->is_null()) continue;
+    bool token = kv.key().ends_with("Token");
+    if ((kv.value().is_object() || token) && !given->is_object()) {
       errors[kv.key()] = leaf("validation_invalid_value", "Must be an object.");
       continue;
     }
-    if (kv.key().ends_with("Token")) {
+    if (token) {
       if (auto* d = given->get_object().if_contains("duration"))
         kv.value().get_object()["duration"] = *d;
       continue;

@@ -766,8 +766,14 @@ json::object update_record(Services& s, store::Tx& ops, const core::Collection& 
   }
   for (const auto& [field, plain] : rec.new_passwords)
     rec.values[field] = auth::hash_password(plain);
-  if (c.is_auth() && rec.new_passwords.count("password"))
-    rec.values["tokenKey"] = auth::random_token_key(50);
+  // As PocketBase, a new password or email signs every earlier token out.
+  if (c.is_auth()) {
+    auto* old_email = existing->if_contains("email");
+    auto* new_email = rec.values.if_contains("email");
+    bool email_changed = new_email && (!old_email || *old_email != *new_email);
+    if (rec.new_passwords.count("password") || email_changed)
+      rec.values["tokenKey"] = auth::random_token_key(50);
+  }
   bool found =
       guard_store("Failed to update record.", [&] { return ops.update_record(c, id, rec.values); });
   if (!found) throw http::ApiError(404);

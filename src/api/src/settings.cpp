@@ -1,6 +1,7 @@
 // GET/PATCH /api/settings (superusers): PocketBase's settings object, secrets masked.
 
 #include "common.hpp"
+#include "plinth/mail/message.hpp"
 
 namespace plinth::api::detail {
 namespace {
@@ -72,7 +73,7 @@ json::object validate(const json::object& s) {
     auto sender = str(*meta, "senderAddress");
     if (sender.empty())
       meta_errors["senderAddress"] = leaf("validation_required", "Cannot be blank.");
-    else if (sender.find('@') == std::string::npos)
+    else if (!mail::valid_address(sender))
       meta_errors["senderAddress"] = leaf("validation_is_email", "Must be a valid email address.");
   }
   if (!meta_errors.empty()) errors["meta"] = std::move(meta_errors);

@@ -103,6 +103,12 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->envname(env("--mail-max-attempts"))
       ->capture_default_str();
+  serve
+      ->add_option("--mail-max-pending", cfg.mail_max_pending,
+                   "Queued mails beyond which mail requests are refused")
+      ->check(CLI::PositiveNumber)
+      ->envname(env("--mail-max-pending"))
+      ->capture_default_str();
   for (auto& d : durations) {
     serve->add_option(d.name, d.text, "Duration, e.g. 500ms, 30s, 2m")
         ->envname(env(d.name))

@@ -77,7 +77,7 @@ int run_serve(const ServeConfig& cfg) {
                       {.retry_base = cfg.mail_retry_base,
                        .retry_max = cfg.mail_retry_max,
                        .max_attempts = cfg.mail_max_attempts},
-                      mail::smtp_sender(*store));
+                      mail::smtp_sender(*store), mail::smtp_state(*store));
 
   observe::Registry registry;
   api::register_process_metrics(registry, cfg.version);
@@ -133,7 +133,8 @@ int run_serve(const ServeConfig& cfg) {
 
   http::Router router;
   api::register_health(router);
-  api::register_account_routes(router, services, outbox);
+  api::register_account_routes(router, services, outbox,
+                               {.max_pending_mail = cfg.mail_max_pending});
   api::register_metrics(router, registry);
   api::register_data_routes(router, services);
   api::register_realtime_routes(router, services, hub);

@@ -20,6 +20,8 @@ struct ServeConfig {
   std::chrono::milliseconds mail_retry_base{2000};
   std::chrono::milliseconds mail_retry_max{600000};
   int mail_max_attempts = 150;
+  // Queued mails beyond which mail requests are refused (503).
+  std::int64_t mail_max_pending = 10000;
   std::string log_level = "info";
   std::string version;
   bool durability_full = true;

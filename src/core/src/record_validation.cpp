@@ -458,6 +458,26 @@ PreparedRecord apply_body(const Collection& c, const json::object* existing,
   return rec;
 }
 
+std::optional<FieldError> validate_password(const Field& f, std::string_view plain) {
+  auto len = static_cast<double>(utf8_length(plain));
+  double min = f.number_option_or("min", 0), max = f.number_option_or("max", 0);
+  if (max <= 0) max = 71;
+  if (min > 0 && len < min)
+    return err("validation_min_text_constraint",
+               "Must be at least " + number_text(min) + " character(s).");
+  if (len > max)
+    return err("validation_max_text_constraint",
+               "Must be less than " + number_text(max) + " character(s).");
+  auto pattern = f.string_option("pattern");
+  if (!pattern.empty()) {
+    const std::regex* re = cached_regex(pattern);
+    const std::string s(plain);
+    if (!re || !std::regex_search(s, *re))
+      return err("validation_invalid_format", "Invalid value format.");
+  }
+  return std::nullopt;
+}
+
 FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool is_create) {
   FieldErrors errors = rec.errors;
   for (const auto& f : c.fields) {
@@ -473,16 +493,7 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
           errors[f.name] = err("validation_required", "Cannot be blank.");
         continue;
       }
-      auto len = utf8_length(it->second);
-      double min = f.number_option_or("min", 0), max = f.number_option_or("max", 0);
-      if (max <= 0) max = 71;
-      if (min > 0 && static_cast<double>(len) < min) {
-        errors[f.name] = err("validation_min_text_constraint",
-                             "Must be at least " + number_text(min) + " character(s).");
-      } else if (static_cast<double>(len) > max) {
-        errors[f.name] = err("validation_max_text_constraint",
-                             "Must be less than " + number_text(max) + " character(s).");
-      }
+      if (auto e = validate_password(f, it->second)) errors[f.name] = std::move(*e);
       continue;
     }
     if (f.type == FieldType::autodate) continue;

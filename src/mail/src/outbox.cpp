@@ -56,8 +56,26 @@ std::int64_t now_ms() {
 }
 
 SendFn smtp_sender(store::Store& store) {
-  return [&store](const Message& m, const std::atomic<bool>& cancel) {
-    return send_smtp(smtp_config_from_settings(store.settings()), m, &cancel);
+  return [&store](const Message& m, const std::atomic<bool>& cancel) -> std::optional<SendError> {
+    int code = 0;
+    auto error = send_smtp(smtp_config_from_settings(store.settings()), m, &cancel, &code);
+    if (!error) return std::nullopt;
+    // 5xx is the server's final word on this message, except the 53x
+    // authentication answers: those wait for better credentials.
+    bool permanent = code >= 500 && code < 600 && code / 10 != 53;
+    if (code > 0) *error += " (SMTP " + std::to_string(code) + ")";
+    return SendError(std::move(*error), permanent);
+  };
+}
+
+StateFn smtp_state(store::Store& store) {
+  return [&store] {
+    auto settings = store.settings();
+    json::object fingerprint;
+    if (auto* smtp = settings.if_contains("smtp")) fingerprint["smtp"] = *smtp;
+    auto sender = sender_from_settings(settings);
+    fingerprint["sender"] = sender.name + " <" + sender.address + ">";
+    return SenderState{smtp_config_from_settings(settings).enabled, core::to_json(fingerprint)};
   };
 }
 
@@ -67,8 +85,13 @@ std::chrono::milliseconds retry_delay(const OutboxOptions& o, int attempts) {
   return std::min(d, o.retry_max);
 }
 
-Outbox::Outbox(store::Store& store, observe::Logger& logger, OutboxOptions options, SendFn send)
-    : store_(store), logger_(logger), options_(options), send_(std::move(send)) {}
+Outbox::Outbox(store::Store& store, observe::Logger& logger, OutboxOptions options, SendFn send,
+               StateFn state)
+    : store_(store),
+      logger_(logger),
+      options_(options),
+      send_(std::move(send)),
+      state_(std::move(state)) {}
 
 Outbox::~Outbox() {
   stop();
@@ -131,13 +154,23 @@ void Outbox::run() {
       if (now - last_prune >=
           std::chrono::duration_cast<std::chrono::milliseconds>(options_.prune_every).count()) {
         last_prune = now;
-        prune(now);
+        // Housekeeping failing must not hold up sending.
+        try {
+          prune(now);
+          if (housekeeping_) housekeeping_(now);
+        } catch (const std::exception& e) {
+          logger_.write(observe::LogLine(observe::Level::error, "mail outbox housekeeping failed")
+                            .str("error", e.what()));
+        }
       }
       handled = drain_once(now);
       pending_last_pass_ = pending();
     } catch (const std::exception& e) {
       logger_.write(observe::LogLine(observe::Level::error, "mail outbox pass failed")
                         .str("error", e.what()));
+    } catch (...) {
+      logger_.write(observe::LogLine(observe::Level::error, "mail outbox pass failed")
+                        .str("error", "unknown exception"));
     }
     std::unique_lock lock(mu_);
     if (stopping_) return;
@@ -151,44 +184,99 @@ void Outbox::run() {
 
 std::size_t Outbox::drain_once(std::int64_t now) {
   const auto& table = store::mail_outbox_table();
+  if (state_) {
+    auto state = state_();
+    if (last_config_ && *last_config_ != state.config) make_due(now);
+    last_config_ = std::move(state.config);
+    // Nothing can be sent: the rows wait untouched, no attempt is counted.
+    if (!state.enabled) return 0;
+  }
   auto due = store_.list_records(
       table, outbox_query("status = 'pending' && nextAttempt <= " + std::to_string(now),
                           "nextAttempt,created", options_.batch));
+  std::size_t handled = 0;
   for (auto& row : due.items) {
-    std::optional<std::string> error;
+    if (cancel_) break;
+    std::string id = str(row, "id");
+    // Claimed before sending: if the outcome cannot be recorded afterwards,
+    // the row comes due again only after the retry delay, not every pass.
+    auto claimed = row;
+    auto attempts = static_cast<int>(int_of(row, "attempts"));
+    claimed["nextAttempt"] = now + retry_delay(options_, attempts + 1).count();
+    try {
+      if (!store_.update_record(table, id, claimed)) continue;
+    } catch (const std::exception& e) {
+      logger_.write(observe::LogLine(observe::Level::error, "mail not claimed; not sent")
+                        .str("outboxId", id)
+                        .str("error", e.what()));
+      break;  // the store refuses writes: try again on a later pass
+    }
+    ++handled;
+    std::optional<SendError> error;
     auto* mv = row.if_contains("message");
     std::optional<Message> m;
     if (mv && mv->is_object()) m = message_from_json(mv->get_object());
     if (!m) {
-      error = "the queued message is malformed";
+      error = SendError("the queued message is malformed", true);
     } else {
       try {
         error = send_(*m, cancel_);
       } catch (const std::exception& e) {
-        error = std::string("sending threw: ") + e.what();
+        error = SendError(std::string("sending threw: ") + e.what());
       }
     }
-    record_outcome(std::move(row), error, now);
+    try {
+      if (error && cancel_) {
+        // Stopped mid-send: not the message's fault. Due again at the next start.
+        store_.update_record(table, id, row);
+        break;
+      }
+      record_outcome(std::move(claimed), error, now);
+    } catch (const std::exception& e) {
+      logger_.write(observe::LogLine(observe::Level::error, "mail outcome not recorded")
+                        .str("outboxId", id)
+                        .str("error", e.what()));
+    }
   }
-  return due.items.size();
+  return handled;
 }
 
-void Outbox::record_outcome(json::object row, const std::optional<std::string>& error,
+void Outbox::make_due(std::int64_t now) {
+  const auto& table = store::mail_outbox_table();
+  constexpr std::int64_t kPage = 200;
+  for (;;) {
+    auto later = store_.list_records(
+        table,
+        outbox_query("status = 'pending' && nextAttempt > " + std::to_string(now), "id", kPage));
+    store_.transaction([&](store::Tx& tx) {
+      for (auto& row : later.items) {
+        row["nextAttempt"] = now;
+        tx.update_record(table, str(row, "id"), row);
+      }
+    });
+    if (static_cast<std::int64_t>(later.items.size()) < kPage) break;
+  }
+}
+
+void Outbox::record_outcome(json::object row, const std::optional<SendError>& error,
                             std::int64_t now) {
   const auto& table = store::mail_outbox_table();
   std::string id = str(row, "id");
   int attempts = static_cast<int>(int_of(row, "attempts")) + 1;
   row["attempts"] = attempts;
   row["updated"] = core::now_datetime();
+  auto drop_content = [&row] {
+    // The subject and body carry tokens or codes; once settled they are not kept.
+    row["subject"] = "";
+    if (auto* mv = row.if_contains("message"); mv && mv->is_object()) {
+      for (const char* k : {"subject", "html", "text"}) mv->get_object()[k] = "";
+    }
+  };
   if (!error) {
     row["status"] = "sent";
     row["sentAt"] = core::now_datetime();
     row["lastError"] = "";
-    // The body carries tokens or codes; once delivered it is not kept.
-    if (auto* mv = row.if_contains("message"); mv && mv->is_object()) {
-      mv->get_object()["html"] = "";
-      mv->get_object()["text"] = "";
-    }
+    drop_content();
     ++sent_;
     logger_.write(observe::LogLine(observe::Level::info, "mail sent")
                       .str("outboxId", id)
@@ -196,11 +284,12 @@ void Outbox::record_outcome(json::object row, const std::optional<std::string>& 
                       .num("attempts", static_cast<std::int64_t>(attempts)));
   } else {
     ++failed_attempts_;
-    row["lastError"] = *error;
-    bool give_up = attempts >= options_.max_attempts;
+    row["lastError"] = error->reason;
+    bool give_up = error->permanent || attempts >= options_.max_attempts;
     auto delay = retry_delay(options_, attempts);
     if (give_up) {
       row["status"] = "failed";
+      drop_content();
       ++given_up_;
     } else {
       row["nextAttempt"] = now + delay.count();
@@ -212,7 +301,7 @@ void Outbox::record_outcome(json::object row, const std::optional<std::string>& 
             .str("to", str(row, "recipients"))
             .num("attempts", static_cast<std::int64_t>(attempts))
             .num("retryInMs", static_cast<std::int64_t>(give_up ? 0 : delay.count()))
-            .str("error", *error));
+            .str("error", error->reason));
   }
   store_.update_record(table, id, row);
 }

@@ -70,7 +70,8 @@ Address sender_from_settings(const json::object& settings) {
 }
 
 std::optional<std::string> send_smtp(const SmtpConfig& config, const Message& m,
-                                     const std::atomic<bool>* cancel) {
+                                     const std::atomic<bool>* cancel, int* reply_code) {
+  if (reply_code) *reply_code = 0;
   if (!config.enabled) return "SMTP is not enabled in the settings";
   if (config.host.empty()) return "no SMTP host in the settings";
   if (config.port <= 0 || config.port > 65535) return "invalid SMTP port";
@@ -134,6 +135,11 @@ std::optional<std::string> send_smtp(const SmtpConfig& config, const Message& m,
   if (rc != CURLE_OK) {
     error = std::string(curl_easy_strerror(rc));
     if (errbuf[0]) error = *error + ": " + errbuf;
+  }
+  if (reply_code) {
+    long code = 0;
+    if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK)
+      *reply_code = static_cast<int>(code);
   }
   curl_slist_free_all(rcpt);
   curl_easy_cleanup(curl);

@@ -5,9 +5,11 @@
 // in the durable outbox (plinth/mail/outbox.hpp) in the same transaction as
 // the change that asks for it. Also, for superusers: POST
 // /api/settings/test/email (PocketBase's template test mail, sent at once) and
-// GET /api/plinth/mail (the outbox's state).
+// GET /api/plinth/mail (the outbox's state). Expired OTPs are deleted from
+// the outbox's sender thread (its housekeeping), as PocketBase's hourly cleanup.
 
 #include <chrono>
+#include <cstdint>
 
 #include "plinth/api/data.hpp"
 #include "plinth/http/router.hpp"
@@ -27,6 +29,8 @@ struct AccountOptions {
   std::chrono::seconds otp_attempt_window{180};
   // Unexpired OTPs per record before request-otp reuses the newest (PocketBase: 9).
   int otp_max_recent = 9;
+  // Queued mails beyond which requests that would send one are refused (503).
+  std::int64_t max_pending_mail = 10000;
 };
 
 void register_account_routes(http::Router& router, Services& services, mail::Outbox& outbox,

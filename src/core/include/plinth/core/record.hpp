@@ -5,8 +5,10 @@
 
 #include <boost/json/object.hpp>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "plinth/core/collection.hpp"
 
@@ -52,6 +54,10 @@ struct PreparedRecord {
 // applies `body`, generates the id and sets autodates.
 PreparedRecord apply_body(const Collection& c, const json::object* existing,
                           const json::object& body, const ApplyOptions& opts);
+
+// The rules of a password field (min, max - 71 by default -, pattern) for a
+// new plain-text value, lengths in UTF-8 characters; nullopt when it passes.
+std::optional<FieldError> validate_password(const Field& f, std::string_view plain);
 
 // Field-level validation of prepared values (relation targets are checked by the store).
 FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool is_create);

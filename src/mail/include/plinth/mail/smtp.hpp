@@ -39,7 +39,9 @@ Address sender_from_settings(const boost::json::object& settings);
 // Sends `m`; nullopt on success, else a description of the failure (never
 // containing the password or the message body). When `cancel` turns true the
 // transfer is aborted (checked about once a second and on every transfer step).
+// `reply_code`, when given, receives the server's last reply code (0 if none).
 std::optional<std::string> send_smtp(const SmtpConfig& config, const Message& m,
-                                     const std::atomic<bool>* cancel = nullptr);
+                                     const std::atomic<bool>* cancel = nullptr,
+                                     int* reply_code = nullptr);
 
 }  // namespace plinth::mail

@@ -14,8 +14,7 @@ bash scripts/build.sh release
 ctest --preset release -j "$(nproc)" 2>&1 | tee /tmp/plinth-ctest-release.log
 
 echo "== benchmark smoke tests (start, answer, no speed thresholds)"
-bash bench/http/run.sh --quick
-bash bench/records/run.sh --quick
+bash bench/run.sh --quick
 
 echo "== asan+ubsan build and tests"
 bash scripts/build.sh asan

@@ -171,7 +171,7 @@ http {
 CONF
 }
 
-# start_system SYSTEM WORKLOAD: starts it on a free port, waits for it, records PORT/PID/CMD.
+# start_system SYSTEM WORKLOAD: starts it on a free port and records PORT/PID/CMD.
 start_system() {
   local sys=$1 w=$2 port dir
   port=$(free_port)
@@ -201,15 +201,22 @@ start_system() {
       cp "$NODE_TEMPLATE" "$dir/data.db"
       start_server "$sys-$w" 1 node "$ROOT/$PEER/server.js" --port "$port" --db "$dir/data.db"
       CMD[$sys-$w]="$SERVER_CPU node $PEER/server.js --port PORT --db DIR/data.db"
-      wait_up "http://127.0.0.1:$port/api/health" || fail "node did not answer: $(tail -5 "$BENCH_WORK/$sys-$w.log")"
-      post_json "http://127.0.0.1:$port/api/collections/users/records" "$USER_BODY" >/dev/null ||
-        fail "node: create the user"
       ;;
   esac
   CMD[$sys-$w]=$(echo "${CMD[$sys-$w]}" | sed -e "s#$BENCH_WORK/[^ ]*#DIR#g" -e "s#127.0.0.1:$port#127.0.0.1:PORT#")
   PID[$sys]=$STARTED_PID
   PORT[$sys]=$port
-  wait_up "http://127.0.0.1:$port/api/health" || fail "$sys did not answer: $(tail -5 "$BENCH_WORK/$sys-$w.log")"
+}
+
+# ready_system SYSTEM WORKLOAD: waits until it answers; the Node peer then gets its user
+# (Plinth's is in the dataset).
+ready_system() {
+  local sys=$1 w=$2
+  wait_up "http://127.0.0.1:${PORT[$sys]}/api/health" || fail "$sys did not answer: $(tail -5 "$BENCH_WORK/$sys-$w.log")"
+  if [ "$sys" = node ]; then
+    post_json "http://127.0.0.1:${PORT[$sys]}/api/collections/users/records" "$USER_BODY" >/dev/null ||
+      fail "node: create the user"
+  fi
 }
 
 url_of() { echo "http://127.0.0.1:${PORT[$1]}$2"; }
@@ -275,11 +282,13 @@ printf '%-4s %-11s %10s %9s %9s | %9s %9s %9s %9s %9s | %8s\n' wl system peak_rp
 for w in W0 W1 W2 W3 W4; do
   read -r -a systems <<<"${WSYSTEMS[$w]}"
   for sys in "${systems[@]}"; do start_system "$sys" "$w"; done
+  for sys in "${systems[@]}"; do ready_system "$sys" "$w"; done
   if [ "$w" = W1 ]; then
     # nginx needs the record's exact bytes: take them from plinth, then restart nginx.
     curl -s -o "$NGINX_DIR/record.json" "$(url_of plinth-1t "$VIEW_PATH")"
     stop_server "${PID[nginx]}"
     start_system nginx "$w"
+    ready_system nginx "$w"
     cmp -s <(curl -s "$(url_of nginx "$VIEW_PATH")") <(curl -s "$(url_of plinth-1t "$VIEW_PATH")") ||
       fail "nginx and plinth bodies differ"
   fi

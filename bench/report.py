@@ -101,6 +101,13 @@ def main():
     add("")
     add(f"- Machine: {meta.get('machine')}; load average at the end of the run: {meta.get('load')}.")
     add(f"- Versions: {meta.get('versions')}.")
+    load = [num(x) for x in meta.get("load", "").split()]
+    cores = num(meta.get("machine", "0").split()[0]) or 1
+    if load and max(x or 0 for x in load) > 0.5 * cores + 1.5:
+        add(f"- **Noisy run:** the load average ({meta.get('load')}) shows other work sharing these "
+            f"{cores:g} cores during the run (the benchmark itself keeps about two busy); the figures "
+            "and even the ratios are depressed unevenly. Rerun on a quiet machine before quoting them.")
+    add("- Raw figures of this run: `bench/results.tsv` beside this file.")
     add("- One-thread servers (plinth-1t, nginx, node, raw SQLite) are pinned to CPU 0 and the load")
     add("  generators to CPU 1; plinth-all is not pinned and shares the cores with the load generator.")
     add("")

@@ -2,7 +2,8 @@
 # bench/run.sh: every system side by side, one run, one report.
 #
 #   bash bench/run.sh [--quick|--full] [--rounds N] [--duration 10s] [--latency-duration 10]
-#                     [--connections 64] [--rows 100000] [--out docs/benchmarks.md]
+#                     [--connections 64] [--rows 100000] [--workloads W0,W1,W2,W3,W4]
+#                     [--out docs/benchmarks.md]
 #
 # Systems: plinth (--threads 1, and all cores), nginx (1 worker) returning the same bytes,
 # a raw SQLite C API inserter (same table, WAL + synchronous=FULL, 64-row transactions), and
@@ -36,6 +37,7 @@ LAT_SECS=10
 CONNS=64
 ROWS=100000
 OUT=docs/benchmarks.md
+WORKLOAD_LIST="W0 W1 W2 W3 W4"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) MODE=quick; ROUNDS=1; DURATION=1s; LAT_SECS=0.5; ROWS=2000 ;;
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
     --latency-duration) LAT_SECS="$2"; shift ;;
     --connections) CONNS="$2"; shift ;;
     --rows) ROWS="$2"; shift ;;
+    --workloads) WORKLOAD_LIST="${2//,/ }"; shift ;;
     --out) OUT="$2"; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -279,7 +282,8 @@ echo "bench: $MODE, wrk ${WRK_BASE[*]}, $ROUNDS round(s); hey $LAT_SECS s at 50%
 echo "machine: $(machine_description)"
 printf '%-4s %-11s %10s %9s %9s | %9s %9s %9s %9s %9s | %8s\n' wl system peak_rps p50_us p99_us rate achieved p50_us p99_us p99.9_us rss_MiB
 
-for w in W0 W1 W2 W3 W4; do
+for w in $WORKLOAD_LIST; do
+  [ -n "${WSYSTEMS[$w]:-}" ] || fail "unknown workload $w"
   read -r -a systems <<<"${WSYSTEMS[$w]}"
   for sys in "${systems[@]}"; do start_system "$sys" "$w"; done
   for sys in "${systems[@]}"; do ready_system "$sys" "$w"; done
@@ -399,6 +403,7 @@ done
 } >"$BENCH_WORK/meta.txt"
 mkdir -p "$(dirname "$OUT")"
 $PYTHON bench/report.py "$RESULTS" "$BENCH_WORK/meta.txt" "$OUT" || fail "report"
+cp "$RESULTS" "$(dirname "$OUT")/bench/results.tsv"
 echo "bench: wrote $OUT"
 if [ "$MODE" = quick ]; then
   echo "smoke: plinth, nginx, node and raw SQLite all started and answered correctly"

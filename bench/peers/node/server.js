@@ -167,17 +167,17 @@ function verifyToken(header) {
 // The list filter the benchmark uses: `field op number` on an allow-listed field.
 const FILTER_RE = /^\s*(views)\s*(>=|<=|!=|=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/;
 const SORT_RE = /^(-?)(views|created|updated|title|id)$/;
-const listStatements = new Map();
-function listStatements_(where, order) {
+const listQueries = new Map();
+function listQuery(where, order) {
   const key = `${where}|${order}`;
-  let s = listStatements.get(key);
+  let s = listQueries.get(key);
   if (!s) {
     s = {
       count: db.prepare(`SELECT count(*) AS n FROM posts ${where}`),
       page: db.prepare(
         `SELECT id, title, views, created, updated FROM posts ${where} ${order} LIMIT ? OFFSET ?`),
     };
-    listStatements.set(key, s);
+    listQueries.set(key, s);
   }
   return s;
 }
@@ -246,7 +246,7 @@ app.get('/api/collections/posts/records', async (req) => {
     if (!m) throw new ApiError(400, 'Invalid sort parameters.');
     order = `ORDER BY ${m[2]} ${m[1] ? 'DESC' : 'ASC'}`;
   }
-  const s = listStatements_(where, order);
+  const s = listQuery(where, order);
   const totalItems = q.skipTotal ? -1 : s.count.get(...params).n;
   const items = s.page.all(...params, limit, (page - 1) * limit).map(postJson);
   return {

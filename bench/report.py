@@ -237,7 +237,11 @@ set key top left
 set title "peak req/s (wrk, closed loop)"
 set yrange [0:*]
 set style histogram clustered gap 1
-plot '{data}' using 2:xtic(1) title "req/s" lc rgb "#3b75af"
+set yrange [0:*]
+set offsets 0, 0, graph 0.08, 0
+plot '{data}' using 2:xtic(1) title "req/s" lc rgb "#3b75af", \\
+     '' using 0:2:(sprintf("%.0f", $2)) with labels offset 0,0.7 notitle
+set offsets 0, 0, 0, 0
 set title "latency at 50% of plinth-1t's peak (hey), ms"
 set logscale y
 set yrange [*:*]

@@ -141,7 +141,8 @@ def main():
     add("`hey` paces every connection so the offered load is 50% of plinth-1t's peak on that workload,")
     add("for every system; latency is from the CSV of every request. A system that cannot keep up")
     add("shows it as an achieved rate below the offered one and as queueing in its tail. Peak RSS is")
-    add("VmHWM of the process after the workload's peak and fixed-rate runs.")
+    add("VmHWM of the process after the workload's peak and fixed-rate runs. Timeouts: requests")
+    add("without an answer within 30 s in the peak rounds; at the fixed rate they only lower the achieved rate.")
     add("")
     for w, label in WORKLOADS.items():
         ws = [r for r in rows if r["workload"] == w]
@@ -153,14 +154,14 @@ def main():
             add(f"![{w}](bench/{os.path.basename(charts[w])})")
             add("")
         add("| system | peak req/s | p50 ms | p99 ms | offered req/s | achieved req/s | p50 ms | p99 ms "
-            "| p99.9 ms | peak RSS MiB |")
-        add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            "| p99.9 ms | peak RSS MiB | timeouts |")
+        add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in ws:
             rss = num(r["rss_kb"])
             rss_text = "–" if rss is None else f"{rss / 1024:.1f}"
             add(f"| {r['system']} | {fmt(r['peak_rps'])} | {ms(r['peak_p50_us'])} | {ms(r['peak_p99_us'])} "
                 f"| {fmt(r['rate'])} | {fmt(r['achieved_rps'])} | {ms(r['p50_us'])} | {ms(r['p99_us'])} "
-                f"| {ms(r['p999_us'])} | {rss_text} |")
+                f"| {ms(r['p999_us'])} | {rss_text} | {r.get('timeouts') or 0} |")
         if w == "W3":
             add("")
             add("raw-sqlite's peak is rows/s and its latencies are per 64-row transaction (commit included).")

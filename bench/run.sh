@@ -257,8 +257,8 @@ sys.exit(0 if ok else "refresh answered " + json.dumps(d))' "$USER_EMAIL" || fai
 
 # --- measuring ------------------------------------------------------------------------------------
 RESULTS="$BENCH_WORK/results.tsv"
-printf 'workload\tsystem\tpeak_rps\tpeak_p50_us\tpeak_p99_us\trate\tachieved_rps\tp50_us\tp99_us\tp999_us\trss_kb\n' >"$RESULTS"
-WRK_BASE=(-t1 "-c$CONNS" "-d$DURATION" --latency --timeout 10s)
+printf 'workload\tsystem\tpeak_rps\tpeak_p50_us\tpeak_p99_us\trate\tachieved_rps\tp50_us\tp99_us\tp999_us\trss_kb\ttimeouts\n' >"$RESULTS"
+WRK_BASE=(-t1 "-c$CONNS" "-d$DURATION" --latency --timeout 30s)
 WRK_CMD_SHOWN="${LOAD_CPU:+$LOAD_CPU }wrk ${WRK_BASE[*]}"
 declare -A WLABEL WPATH WSYSTEMS WRK_EXTRA HEY_EXTRA
 WLABEL[W0]="GET /api/health"
@@ -280,7 +280,7 @@ CREATE_BODY='{"title":"hello","views":1}'
 
 echo "bench: $MODE, wrk ${WRK_BASE[*]}, $ROUNDS round(s); hey $LAT_SECS s at 50% of plinth-1t's peak"
 echo "machine: $(machine_description)"
-printf '%-4s %-11s %10s %9s %9s | %9s %9s %9s %9s %9s | %8s\n' wl system peak_rps p50_us p99_us rate achieved p50_us p99_us p99.9_us rss_MiB
+printf '%-4s %-11s %10s %9s %9s | %9s %9s %9s %9s %9s | %8s %8s\n' wl system peak_rps p50_us p99_us rate achieved p50_us p99_us p99.9_us rss_MiB timeouts
 
 for w in $WORKLOAD_LIST; do
   [ -n "${WSYSTEMS[$w]:-}" ] || fail "unknown workload $w"
@@ -330,7 +330,7 @@ for w in $WORKLOAD_LIST; do
       res=$(run_wrk "$w $sys" "$(url_of "$sys" "${WPATH[$w]}")" "${WRK_BASE[@]}" "${extra[@]}") ||
         fail "$sys served errors on $w"
       if [ "$w" = W3 ]; then
-        read -r _ _ _ reqs <<<"$res"
+        read -r _ _ _ reqs _ <<<"$res"
         added=$(($(count_rows "$sys" "$w") - before))
         [ "$added" -ge "$reqs" ] || fail "$sys: wrk saw $reqs creates acknowledged but only $added rows were added"
       fi
@@ -361,18 +361,19 @@ for w in $WORKLOAD_LIST; do
     esac
     lat=$(run_hey "$w $sys" "$(url_of "$sys" "${WPATH[$w]}")" "$rate" "$CONNS" "$LAT_SECS" "${hey_args[@]}") ||
       fail "$sys served errors on $w at a fixed rate"
-    read -r achieved p50 p99 p999 _ <<<"$lat"
+    read -r achieved p50 p99 p999 _ unanswered <<<"$lat"
     kill -0 "${PID[$sys]}" 2>/dev/null || fail "$sys exited during $w: $(tail -5 "$BENCH_WORK/$sys-$w.log")"
     rss=$(hwm_kb "${PID[$sys]}")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$sys" "$(col "$sys" 1)" "$(col "$sys" 2)" \
-      "$(col "$sys" 3)" "$rate" "$achieved" "$p50" "$p99" "$p999" "$rss" >>"$RESULTS"
+    timeouts=$(($(echo -n "${PEAKS[$sys]}" | awk '{n += $5} END {print n + 0}') + unanswered))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$sys" "$(col "$sys" 1)" "$(col "$sys" 2)" \
+      "$(col "$sys" 3)" "$rate" "$achieved" "$p50" "$p99" "$p999" "$rss" "$timeouts" >>"$RESULTS"
   done
   if [ "$w" = W3 ]; then
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" raw-sqlite "$(col raw-sqlite 1)" "$(col raw-sqlite 2)" \
-      "$(col raw-sqlite 3)" - - - - - "$RAW_RSS" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" raw-sqlite "$(col raw-sqlite 1)" "$(col raw-sqlite 2)" \
+      "$(col raw-sqlite 3)" - - - - - "$RAW_RSS" 0 >>"$RESULTS"
   fi
   awk -F'\t' -v w="$w" '$1 == w {
-    printf "%-4s %-11s %10.0f %9s %9s | %9s %9s %9s %9s %9s | %8.1f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 / 1024 }' "$RESULTS"
+    printf "%-4s %-11s %10.0f %9s %9s | %9s %9s %9s %9s %9s | %8.1f %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 / 1024, $12 }' "$RESULTS"
   if [ "$w" = W3 ]; then
     STORE_METRICS=$(curl -s "$(url_of plinth-1t /metrics)" | grep -E '^plinth_store_(group|commit|write)' | tr '\n' ' ' || true)
   fi

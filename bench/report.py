@@ -9,6 +9,7 @@ The hand-written part (bench/notes.md) is appended as is.
 """
 
 import csv
+import math
 import os
 import subprocess
 import sys
@@ -225,6 +226,9 @@ def draw_charts(rows, chart_dir):
                 f.write(r["system"] + " " + " ".join("NaN" if v is None else f"{v:g}" for v in vals[:1]) + " ")
                 f.write(" ".join("NaN" if v is None else f"{v / 1000:g}" for v in vals[1:]) + "\n")
         png = os.path.join(chart_dir, f"{w.lower()}.png")
+        lat = [v for r in ws for v in (num(r[k]) for k in ("p50_us", "p99_us", "p999_us")) if v]
+        # Log axis from the decade below the smallest latency, so short bars stay visible.
+        ymin = 10 ** math.floor(math.log10(min(lat) / 1000 / 2)) if lat else 0.1
         script = f"""
 set terminal pngcairo size 1000,380 font ",10"
 set output '{png}'
@@ -234,7 +238,7 @@ set style fill solid 0.8 border -1
 set boxwidth 0.8
 set grid ytics
 set xtics nomirror
-set key top left
+set key outside bottom center horizontal
 set title "peak req/s (wrk, closed loop)"
 set yrange [0:*]
 set style histogram clustered gap 1
@@ -245,7 +249,7 @@ plot '{data}' using 2:xtic(1) title "req/s" lc rgb "#3b75af", \\
 set offsets 0, 0, 0, 0
 set title "latency at 50% of plinth-1t's peak (hey), ms"
 set logscale y
-set yrange [*:*]
+set yrange [{ymin:g}:*]
 set style histogram clustered gap 1
 plot '{data}' using 3:xtic(1) title "p50" lc rgb "#7fb3d5", \\
      '' using 4 title "p99" lc rgb "#e59866", \\

@@ -41,7 +41,7 @@ OUT=docs/benchmarks.md
 WORKLOAD_LIST="W0 W1 W2 W3 W4"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) MODE=quick; ROUNDS=1; DURATION=1s; LAT_SECS=0.5; ROWS=2000 ;;
+    --quick) MODE=quick; ROUNDS=1; DURATION=1s; LAT_SECS=1; ROWS=2000 ;;
     --full) MODE=full ;;
     --rounds) ROUNDS="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;

@@ -64,11 +64,14 @@ PLINTH=$(realpath "$PLINTH")
 need_tools wrk hey nginx curl sqlite3 g++ python3 node npm gnuplot
 
 # --- Node peer dependencies: npm ci from the lockfile, better-sqlite3 compiled here ------------
+# Install scripts are skipped so nothing tries to fetch a prebuilt binary; better-sqlite3's own
+# build script then compiles it with npm's node-gyp against the installed Node headers.
 PEER=bench/peers/node
 if ! cmp -s "$PEER/package-lock.json" "$PEER/node_modules/.plinth-lock" 2>/dev/null; then
-  echo "bench: npm ci in $PEER (builds better-sqlite3 from source against /usr/include/node)"
-  (cd "$PEER" && npm_config_build_from_source=true npm_config_nodedir=/usr \
-    npm ci --no-audit --no-fund --loglevel=warn) || fail "npm ci in $PEER"
+  echo "bench: npm ci in $PEER, then better-sqlite3 built from source against /usr/include/node"
+  (cd "$PEER" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=warn &&
+    cd node_modules/better-sqlite3 && npm_config_nodedir=/usr npm run build-release --loglevel=warn >/dev/null) ||
+    fail "installing the Node peer's dependencies in $PEER"
   cp "$PEER/package-lock.json" "$PEER/node_modules/.plinth-lock"
 fi
 
@@ -394,7 +397,7 @@ done
   echo "list_match=$LIST_MATCH"
   echo "machine=$(machine_description)"
   echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "versions=$("$PLINTH" version 2>&1 | head -1); $(nginx -v 2>&1 | sed 's/nginx version: //'); node $(node --version); fastify $(node -p "require('./$PEER/node_modules/fastify/package.json').version"); better-sqlite3 $(node -p "require('./$PEER/node_modules/better-sqlite3/package.json').version"); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'); hey $(dpkg-query -W -f='${Version}' hey 2>/dev/null); sqlite3 $(sqlite3 --version | awk '{print $1}')"
+  echo "versions=$("$PLINTH" version 2>&1 | head -1); $(nginx -v 2>&1 | sed 's/nginx version: //'); node $(node --version); fastify $(node -p "require('./$PEER/node_modules/fastify/package.json').version"); better-sqlite3 $(node -p "require('./$PEER/node_modules/better-sqlite3/package.json').version") (SQLite $(cd "$PEER" && node -p "new (require('better-sqlite3'))(':memory:').prepare('select sqlite_version() v').get().v")); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'); hey $(dpkg-query -W -f='${Version}' hey 2>/dev/null); sqlite3 $(sqlite3 --version | awk '{print $1}')"
   echo "wrk=$WRK_CMD_SHOWN"
   echo "hey=${LOAD_CPU:+$LOAD_CPU }hey -z ${LAT_SECS}s -c $CONNS -q RATE/$CONNS -t 30 -cpus 1 -o csv"
   echo "raw=$RAW_BUILD; ${SERVER_CPU:+$SERVER_CPU }raw_insert DIR/raw.db posts.sql $DURATION_S 64" | sed "s#$BENCH_WORK#DIR#g"

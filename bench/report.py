@@ -96,7 +96,8 @@ def main():
     add("    bash scripts/install-deps.sh && bash scripts/build.sh release plinth")
     add("    bash bench/run.sh --full")
     add("")
-    add(f"This run: {meta.get('started')}, mode `{meta.get('mode')}`, {meta.get('rounds')} alternating "
+    add(f"This run: {meta.get('started')}, mode `{meta.get('mode')}`, an unmeasured warm-up of "
+        f"{meta.get('warmup', 'none')} per system, then {meta.get('rounds')} alternating "
         f"round(s) of {meta.get('duration')} per system for peaks, {meta.get('latency_secs')} s per "
         f"system at a fixed rate, {meta.get('connections')} connections, {meta.get('rows')} rows in `posts`.")
     add("")

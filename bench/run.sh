@@ -3,7 +3,7 @@
 #
 #   bash bench/run.sh [--quick|--full] [--rounds N] [--duration 10s] [--latency-duration 10]
 #                     [--connections 64] [--rows 100000] [--workloads W0,W1,W2,W3,W4]
-#                     [--out docs/benchmarks.md]
+#                     [--warmup 3s] [--out docs/benchmarks.md]
 #
 # Systems: plinth (--threads 1, and all cores), nginx (1 worker) returning the same bytes,
 # a raw SQLite C API inserter (same table, WAL + synchronous=FULL, 64-row transactions), and
@@ -15,7 +15,8 @@
 #   W3 durable create                     plinth, node, raw SQLite
 #   W4 auth-refresh                       plinth, node
 #   W5 realtime fan-out                   not measured: plinth has no realtime endpoint yet
-# For each: peak req/s with wrk (closed loop, median of --rounds alternating rounds), then
+# For each: an unmeasured wrk warm-up per system (--full), then
+# peak req/s with wrk (closed loop, median of --rounds alternating rounds), then
 # p50/p99/p99.9 with hey at a fixed offered rate (50% of plinth --threads 1's peak on that
 # workload), then each process's peak RSS (VmHWM). Every server is started afresh for each
 # workload on a copy of the same dataset.
@@ -39,9 +40,11 @@ CONNS=64
 ROWS=100000
 OUT=docs/benchmarks.md
 WORKLOAD_LIST="W0 W1 W2 W3 W4"
+WARMUP=3s
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) MODE=quick; ROUNDS=1; DURATION=1s; LAT_SECS=1; ROWS=2000; WORKLOAD_LIST="W1 W2 W3 W4" ;;
+    --quick) MODE=quick; ROUNDS=1; DURATION=1s; LAT_SECS=1; ROWS=2000; WORKLOAD_LIST="W1 W2 W3 W4"; WARMUP="" ;;
+    --warmup) WARMUP="$2"; shift ;;
     --full) MODE=full ;;
     --rounds) ROUNDS="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
@@ -325,6 +328,15 @@ for w in $WORKLOAD_LIST; do
   export BENCH_BODY
   [ "$w" = W3 ] && wbody=$CREATE_BODY
   declare -A PEAKS=()
+  if [ -n "$WARMUP" ]; then
+    # Unmeasured warm-up: Node's JIT (and every cache) gets the same chance before the rounds.
+    BENCH_BODY=$wbody
+    for sys in "${systems[@]}"; do
+      mapfile -t extra < <(extra_for "$sys")
+      run_wrk "$w $sys warm-up" "$(url_of "$sys" "${WPATH[$w]}")" -t1 "-c$CONNS" "-d$WARMUP" --timeout 30s \
+        "${extra[@]}" >/dev/null || fail "$sys served errors on $w (warm-up)"
+    done
+  fi
   for r in $(seq 1 "$ROUNDS"); do
     for sys in "${systems[@]}"; do
       mapfile -t extra < <(extra_for "$sys")
@@ -390,6 +402,7 @@ done
   echo "started=$STARTED_AT"
   echo "mode=$MODE"
   echo "rounds=$ROUNDS"
+  echo "warmup=${WARMUP:-none}"
   echo "duration=$DURATION"
   echo "latency_secs=$LAT_SECS"
   echo "connections=$CONNS"

@@ -16,6 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy clang libclang-rt-14-dev
   curl nginx-light wrk prometheus python3 util-linux strace
+  gnuplot-nox hey
 )
 
 missing=()

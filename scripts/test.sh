@@ -23,8 +23,7 @@ e2e_skip=$(awk '/^# (skipped|todo|cancelled) / {s += $3} END {print s + 0}' /tmp
   { echo "e2e: pass=${e2e_pass:-?} fail=${e2e_fail:-?} skipped/todo/cancelled=$e2e_skip" >&2; exit 1; }
 
 echo "== benchmark smoke tests (start, answer, no speed thresholds)"
-bash bench/http/run.sh --quick
-bash bench/records/run.sh --quick
+bash bench/run.sh --quick
 bash bench/auth/run.sh --quick
 bash bench/realtime/run.sh --quick
 

@@ -206,8 +206,13 @@ ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuer
     while (st.step()) r.items.push_back(read_row(c, st));
   }
   if (!q.skip_total) {
-    std::string key = c.is_view() ? table + ".`id`" : table + "._rowid_";
-    Stmt cnt(db, "SELECT COUNT(DISTINCT " + key + ")" + from);
+    // Without joins every row of a table is counted once, and COUNT(*) is answered from the
+    // index alone; DISTINCT would build a temporary b-tree of every match (2-3x the cost).
+    std::string counted = "COUNT(*)";
+    if (c.is_view() || cq.needs_distinct) {
+      counted = "COUNT(DISTINCT " + (c.is_view() ? table + ".`id`" : table + "._rowid_") + ")";
+    }
+    Stmt cnt(db, "SELECT " + counted + from);
     int idx = 1;
     bind_params(cnt, idx, cq.join_params);
     bind_params(cnt, idx, cq.params);

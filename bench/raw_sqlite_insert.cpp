@@ -4,8 +4,8 @@
 //
 //   raw_sqlite_insert <db> <schema.sql> <seconds> [rows_per_txn=64]
 //
-// <schema.sql> is the `posts` table exactly as Plinth created it (bench/records/run.sh
-// copies it from `sqlite3 data.db '.schema posts'`), so the rows, indexes and
+// <schema.sql> is the `posts` table exactly as Plinth created it (bench/run.sh
+// takes it from `sqlite3 data.db '.schema posts'`), so the rows, indexes and
 // column affinities match. Prints one line of key=value figures.
 
 #include <sqlite3.h>

@@ -89,8 +89,13 @@ json::object apply_auth_options(const json::object& current, const json::object&
   }
   for (auto& kv : options) {
     auto* given = body.if_contains(kv.key());
-    // Absent or null: no change (Go's json.Unmarshal leaves the value as it is).
-    if (!given || given->is_null()) continue;
+    if (!given) continue;
+    if (given->is_null()) {
+      // As Go's json.Unmarshal: null leaves an object option as it is, and
+      // sets a nullable value (authRule, manageRule: null = superusers only).
+      if (!kv.value().is_object() && !kv.key().ends_with("Token")) kv.value() = nullptr;
+      continue;
+    }
     bool token = kv.key().ends_with("Token");
     if ((kv.value().is_object() || token) && !given->is_object()) {
       errors[kv.key()] = leaf("validation_invalid_value", "Must be an object.");

@@ -120,4 +120,26 @@ describe("realtime", () => {
     assert.deepEqual(users[1].got.map((e) => e.record.note), ["bob only"]);
     for (const u of users) await u.pb.realtime.unsubscribe();
   });
+
+  it("binds the auth of the next subscription request to a live connection", async () => {
+    const email = "cy-rt@example.com";
+    const cy = await admin.collection("users").create({ email, password: "secret-pass-1", passwordConfirm: "secret-pass-1" });
+    const pb = server.client();
+    const got = [];
+    await pb.collection("private").subscribe("*", (e) => got.push(e));
+    await admin.collection("private").create({ note: "while a guest", owner: cy.id });
+    await sleep(300);
+    assert.equal(got.length, 0, "a guest sees no private record");
+    const clientId = pb.realtime.clientId;
+
+    // Signing in and subscribing to one more topic sends the subscriptions
+    // again, now with the token: the same connection becomes the user's.
+    await pb.collection("users").authWithPassword(email, "secret-pass-1");
+    await pb.collection("private").subscribe("*", () => {}, { fields: "id" });
+    assert.equal(pb.realtime.clientId, clientId, "same connection");
+    await admin.collection("private").create({ note: "now signed in", owner: cy.id });
+    for (let i = 0; i < 100 && got.length === 0; i++) await sleep(50);
+    assert.deepEqual(got.map((e) => e.record.note), ["now signed in"]);
+    await pb.realtime.unsubscribe();
+  });
 });

@@ -134,7 +134,7 @@ def main():
         if target is None and (w, a) in by and (w, b) in by:
             add("|".join(ratio_row(by, w, a, b, None).split("|")[:4]) + "|")
     add("")
-    add("W5 (realtime fan-out) is not measured: plinth does not serve `/api/realtime` yet.")
+    add("W5 (realtime fan-out) has its own harness, `bench/realtime/run.sh` (1k, 5k and 10k SSE clients); its figures are in the section on it below.")
     add("")
 
     add("## Results")

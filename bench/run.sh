@@ -14,7 +14,7 @@
 #   W2 list: filter + sort, perPage=20    plinth, node            over --rows rows
 #   W3 durable create                     plinth, node, raw SQLite
 #   W4 auth-refresh                       plinth, node
-#   W5 realtime fan-out                   not measured: plinth has no realtime endpoint yet
+#   W5 realtime fan-out                   bench/realtime/run.sh (its own harness, figures in the report)
 # For each: an unmeasured wrk warm-up per system (--full), then
 # peak req/s with wrk (closed loop, median of --rounds alternating rounds), then
 # p50/p99/p99.9 with hey at a fixed offered rate (50% of plinth --threads 1's peak on that

@@ -121,6 +121,42 @@ TEST(Store, GroupCommitIsolatesAFailingOperation) {
   EXPECT_EQ(first->at("title").as_string(), "first");
 }
 
+TEST(Store, BatchedReadsSeeEveryCommittedWrite) {
+  test::TempDir dir;
+  // One reader: a batch that kept it too long would starve every other reader.
+  auto s = open_sqlite_store({.dir = dir.path(), .readers = 1});
+  auto posts =
+      base_collection("posts", std::string("[") + kIdField + R"(,{"name":"title","type":"text"}])");
+  s->create_collection(posts);
+  auto c = s->catalog()->find("posts");
+  ASSERT_TRUE(c);
+  s->insert_record(*c, {{"id", "aaaaaaaaaaaaaaa"}, {"title", "a"}});
+
+  auto batch = s->batch_reads();
+  ASSERT_TRUE(batch) << "the SQLite store batches reads";
+  EXPECT_FALSE(s->batch_reads()) << "a thread batches once at a time";
+  EXPECT_TRUE(s->get_record(*c, "aaaaaaaaaaaaaaa"));
+  EXPECT_FALSE(s->get_record(*c, "bbbbbbbbbbbbbbb"));
+  // Another thread commits while this one holds its read transaction open...
+  std::thread([&] { s->insert_record(*c, {{"id", "bbbbbbbbbbbbbbb"}, {"title", "b"}}); }).join();
+  // ...and the next read of the batch sees it, as an unbatched read would.
+  EXPECT_TRUE(s->get_record(*c, "bbbbbbbbbbbbbbb"));
+  EXPECT_EQ(s->list_records(*c, {.page = 1, .per_page = 10}).total_items, 2);
+  // A write made inside the batch hands the reader back first, then reads see it.
+  s->insert_record(*c, {{"id", "ccccccccccccccc"}, {"title", "c"}});
+  std::thread([&] {
+    auto other = s->get_record(*c, "ccccccccccccccc");
+    EXPECT_TRUE(other) << "the only reader was free while the batch's write waited";
+  }).join();
+  EXPECT_TRUE(s->get_record(*c, "ccccccccccccccc"));
+  batch.reset();
+  // The batch gave its reader back: another thread reads with the single connection.
+  std::thread([&] {
+    EXPECT_EQ(s->list_records(*c, {.page = 1, .per_page = 10}).total_items, 3);
+  }).join();
+  EXPECT_TRUE(s->batch_reads()) << "a new batch can start on this thread";
+}
+
 TEST(Store, RelationCascadeRemoveAndRestrict) {
   test::TempDir dir;
   auto s = open_sqlite_store({.dir = dir.path()});

@@ -10,6 +10,7 @@
 #include "plinth/auth/password.hpp"
 #include "plinth/auth/secrets.hpp"
 #include "plinth/auth/throttle.hpp"
+#include "plinth/store/auth_tables.hpp"
 #include "plinth/util/strings.hpp"
 #include "record_tokens.hpp"
 
@@ -274,6 +275,8 @@ http::Response auth_with_password(Services& s, http::Request& req) {
   return auth_response(*c, *record, issue_auth_token(*c, *record));
 }
 
+constexpr std::chrono::seconds kRefreshAuditEvery{60};
+
 http::Response auth_refresh(Services& s, http::Request& req) {
   auto ctx = request_auth(s, req);
   if (!ctx) throw http::ApiError(401, "The request requires valid record authorization token.");
@@ -291,11 +294,14 @@ http::Response auth_refresh(Services& s, http::Request& req) {
     if (h.size() > 7 && util::iequals(h.substr(0, 7), "Bearer ")) h = util::trim(h.substr(7));
     token = std::string(h);
   }
-  audit(s, req,
-        {.event = "refresh",
-         .collection = c->name,
-         .record_id = ctx->id(),
-         .detail = ctx->refreshable ? "{}" : R"({"refreshable":false})"});
+  // Refreshing is routine (clients do it on every start): audited once a minute per record.
+  auto id = ctx->id();
+  if (!s.auth_tables || s.auth_tables->first_in("refresh/" + c->id + "/" + id, kRefreshAuditEvery))
+    audit(s, req.remote_ip, req.request_id, c->name + "/" + id,
+          {.event = "refresh",
+           .collection = c->name,
+           .record_id = id,
+           .detail = ctx->refreshable ? "{}" : R"({"refreshable":false})"});
   return auth_response(*c, ctx->record, std::move(token));
 }
 

@@ -8,7 +8,15 @@
 namespace plinth::api::detail {
 
 http::Response json_response(int status, const json::value& v) {
-  return http::Response::json(status, core::to_json(v) + "\n");
+  auto body = core::to_json(v);
+  body.push_back('\n');
+  return http::Response::json(status, std::move(body));
+}
+
+http::Response json_response(int status, const json::object& o) {
+  auto body = core::to_json(o);
+  body.push_back('\n');
+  return http::Response::json(status, std::move(body));
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the data handlers (not a public header).
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <map>
 #include <memory>
@@ -18,6 +19,22 @@ namespace plinth::api::detail {
 namespace json = boost::json;
 
 http::Response json_response(int status, const json::value& v);
+http::Response json_response(int status, const json::object& o);
+
+// A per-request bump allocator for the JSON a handler builds and serialises: the first 8 KiB
+// come from the handler's stack, more in growing heap blocks, all released at once when the
+// arena goes. Declare it before every value that uses storage(), so it is destroyed last.
+class RequestArena {
+ public:
+  RequestArena() : resource_(buffer_, sizeof buffer_) {}
+  RequestArena(const RequestArena&) = delete;
+  RequestArena& operator=(const RequestArena&) = delete;
+  json::storage_ptr storage() { return json::storage_ptr(&resource_); }
+
+ private:
+  alignas(16) unsigned char buffer_[8192];
+  json::monotonic_resource resource_;
+};
 
 // Parses a JSON or x-www-form-urlencoded body into an object; throws a 400 ApiError.
 json::object parse_body(const http::Request& req);

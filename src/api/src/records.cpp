@@ -510,6 +510,8 @@ void register_record_routes(http::Router& router, Services& s) {
   router.get(
       "/api/collections/{collection}/records",
       [&s](http::Request& req) {
+        // The page's JSON lives in a per-request arena: no frees, one allocation per block.
+        RequestArena arena;
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
         auto meta = request_meta(s, req);
@@ -517,6 +519,7 @@ void register_record_routes(http::Router& router, Services& s) {
         if (access == Access::forbidden)
           throw http::ApiError(403, "Only superusers can perform this action.");
         store::ListQuery q;
+        q.storage = arena.storage();
         q.page = std::max<std::int64_t>(1, int_param(req, "page", 1));
         q.per_page = int_param(req, "perPage", 30);
         if (q.per_page <= 0) q.per_page = 30;
@@ -563,12 +566,15 @@ void register_record_routes(http::Router& router, Services& s) {
         std::vector<json::object> views;
         views.reserve(r.items.size());
         auto managed = managed_ids(s, *c, auth, ri, r.items);
-        for (const auto& rec : r.items) {
+        auto paths = expand_paths(req);
+        for (auto& rec : r.items) {
           auto vo = view_options(auth, *c, rec);
           vo.show_email = vo.show_email || managed.count(id_of(rec));
-          views.push_back(core::record_to_api(*c, rec, vo));
+          // Expand still reads the stored values; without it they can be moved out.
+          views.push_back(paths.empty() ? core::record_to_api(*c, std::move(rec), vo, q.storage)
+                                        : core::record_to_api(*c, rec, vo, q.storage));
         }
-        if (auto paths = expand_paths(req); !paths.empty()) {
+        if (!paths.empty()) {
           std::vector<const json::object*> raws;
           std::vector<json::object*> outs;
           for (std::size_t i = 0; i < views.size(); ++i) {
@@ -580,9 +586,10 @@ void register_record_routes(http::Router& router, Services& s) {
             return 0;
           });
         }
-        json::array items;
+        json::array items(q.storage);
+        items.reserve(views.size());
         for (auto& v : views) items.push_back(pick_fields(std::move(v), fields));
-        json::object out;
+        json::object out(q.storage);
         out["items"] = std::move(items);
         out["page"] = q.page;
         out["perPage"] = q.per_page;
@@ -595,6 +602,7 @@ void register_record_routes(http::Router& router, Services& s) {
   router.get(
       "/api/collections/{collection}/records/{id}",
       [&s](http::Request& req) {
+        RequestArena arena;
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
         auto meta = request_meta(s, req);
@@ -607,13 +615,18 @@ void register_record_routes(http::Router& router, Services& s) {
               !guard_store("", [&] { return s.store.record_matches(*c, req.param("id"), *rule); }))
             throw http::ApiError(404);
         }
-        auto rec = guard_store("", [&] { return s.store.get_record(*c, req.param("id")); });
+        auto rec = guard_store(
+            "", [&] { return s.store.get_record(*c, req.param("id"), arena.storage()); });
         if (!rec) throw http::ApiError(404);
         auto vo = view_options(auth, *c, *rec);
-        vo.show_email = vo.show_email ||
-                        managed_ids(s, *c, auth, request_info(auth, meta, nullptr), {*rec}).size();
-        auto view = core::record_to_api(*c, *rec, vo);
-        if (auto paths = expand_paths(req); !paths.empty()) {
+        vo.show_email =
+            vo.show_email ||
+            (c->is_auth() &&
+             !managed_ids(s, *c, auth, request_info(auth, meta, nullptr), {*rec}).empty());
+        auto paths = expand_paths(req);
+        auto view = paths.empty() ? core::record_to_api(*c, std::move(*rec), vo, arena.storage())
+                                  : core::record_to_api(*c, *rec, vo, arena.storage());
+        if (!paths.empty()) {
           guard_store("", [&] {
             expand_records(s, *c, {&*rec}, {&view}, paths, auth, meta, 0);
             return 0;

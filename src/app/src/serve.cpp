@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "plinth/api/account.hpp"
 #include "plinth/api/data.hpp"
@@ -48,9 +50,11 @@ int run_serve(const ServeConfig& cfg) {
 
   std::unique_ptr<store::Store> store;
   try {
+    // A read connection per core at least: a worker serving a batch of requests keeps one.
     store = store::open_sqlite_store(
         {.dir = cfg.dir,
-         .durability = cfg.durability_full ? store::Durability::full : store::Durability::normal});
+         .durability = cfg.durability_full ? store::Durability::full : store::Durability::normal,
+         .readers = std::max(4U, std::thread::hardware_concurrency())});
   } catch (const std::exception& e) {
     logger.write(observe::LogLine(observe::Level::error, "cannot open the data directory")
                      .str("dir", cfg.dir)
@@ -147,7 +151,9 @@ int run_serve(const ServeConfig& cfg) {
   pipeline.use(http::cors(http::CorsOptions{cfg.origins}));
   pipeline.use(http::gzip());
 
-  http::Server server(cfg.server, pipeline, logger, http_metrics);
+  auto server_options = cfg.server;
+  server_options.batch_scope = [store_ptr] { return store_ptr->batch_reads(); };
+  http::Server server(server_options, pipeline, logger, http_metrics);
   try {
     server.bind();
   } catch (const std::exception& e) {

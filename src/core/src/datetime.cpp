@@ -86,6 +86,49 @@ std::optional<std::int64_t> parse_datetime_ms(std::string_view s) {
   return secs * 1000 + ms;
 }
 
+namespace {
+
+// The civil date of a day count since 1970-01-01 (proleptic Gregorian, any sign).
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+}
+
+void put_digits(char* out, unsigned v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+// True when s is already "YYYY-MM-DD HH:MM:SS.mmmZ" with every part in range, which is
+// exactly the text format_datetime_ms would give back for it.
+bool is_canonical(std::string_view s) {
+  static constexpr std::string_view kShape = "0000-00-00 00:00:00.000Z";
+  if (s.size() != kShape.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (kShape[i] == '0' ? !std::isdigit(static_cast<unsigned char>(s[i])) : s[i] != kShape[i])
+      return false;
+  }
+  auto num = [&](std::size_t pos, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  int y = num(0, 4), mo = num(5, 2), d = num(8, 2);
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= days_in_month(y, mo) && num(11, 2) <= 23 &&
+         num(14, 2) <= 59 && num(17, 2) <= 59;
+}
+
+}  // namespace
+
 std::string format_datetime_ms(std::int64_t ms_total) {
   std::int64_t secs = ms_total / 1000;
   int ms = static_cast<int>(ms_total % 1000);
@@ -93,16 +136,35 @@ std::string format_datetime_ms(std::int64_t ms_total) {
     ms += 1000;
     --secs;
   }
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d %02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
+  std::int64_t days = secs / 86400, rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  if (y < 0 || y > 9999) {
+    // Outside four digits: the general formatter, as before.
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u %02d:%02d:%02d.%03dZ",
+                  static_cast<long long>(y), m, d, static_cast<int>(rem / 3600),
+                  static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60), ms);
+    return buf;
+  }
+  std::string out = "0000-00-00 00:00:00.000Z";
+  put_digits(&out[0], static_cast<unsigned>(y), 4);
+  put_digits(&out[5], m, 2);
+  put_digits(&out[8], d, 2);
+  put_digits(&out[11], static_cast<unsigned>(rem / 3600), 2);
+  put_digits(&out[14], static_cast<unsigned>(rem / 60 % 60), 2);
+  put_digits(&out[17], static_cast<unsigned>(rem % 60), 2);
+  put_digits(&out[20], static_cast<unsigned>(ms), 3);
+  return out;
 }
 
 std::string normalize_datetime(std::string_view s) {
+  if (is_canonical(s)) return std::string(s);
   auto ms = parse_datetime_ms(s);
   return ms ? format_datetime_ms(*ms) : std::string();
 }

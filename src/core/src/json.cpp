@@ -10,10 +10,22 @@
 namespace plinth::core {
 namespace {
 
+// True for bytes written as they are: printable ASCII other than " \ < > &, and
+// every byte of a UTF-8 sequence except the lead byte 0xE2 (which may start U+2028/9).
+constexpr bool plain_byte(unsigned char c) {
+  return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0xe2;
+}
+
 void write_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t run = i;
+    while (run < s.size() && plain_byte(static_cast<unsigned char>(s[run]))) ++run;
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out += "\\\""; break;
@@ -38,6 +50,7 @@ void write_string(std::string& out, std::string_view s) {
           out.push_back(static_cast<char>(c));
         }
     }
+    ++i;
   }
   out.push_back('"');
 }
@@ -97,25 +110,34 @@ void write_json(std::string& out, const json::value& v) {
       out.push_back(']');
       break;
     }
-    case json::kind::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& kv : v.get_object()) {
-        if (!first) out.push_back(',');
-        first = false;
-        write_string(out, kv.key());
-        out.push_back(':');
-        write_json(out, kv.value());
-      }
-      out.push_back('}');
-      break;
-    }
+    case json::kind::object: write_json(out, v.get_object()); break;
   }
+}
+
+void write_json(std::string& out, const json::object& o) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& kv : o) {
+    if (!first) out.push_back(',');
+    first = false;
+    write_string(out, kv.key());
+    out.push_back(':');
+    write_json(out, kv.value());
+  }
+  out.push_back('}');
 }
 
 std::string to_json(const json::value& v) {
   std::string out;
+  out.reserve(256);
   write_json(out, v);
+  return out;
+}
+
+std::string to_json(const json::object& o) {
+  std::string out;
+  out.reserve(256);
+  write_json(out, o);
   return out;
 }
 

@@ -688,25 +688,61 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
   return errors;
 }
 
-json::object record_to_api(const Collection& c, const json::object& values,
-                           const ViewOptions& opts) {
-  json::object out;
-  out["collectionId"] = c.id;
-  out["collectionName"] = c.name;
+namespace {
+
+// Builds the API object in key order directly (no sorted copy afterwards); Values is
+// `const json::object` (values are copied) or `json::object` (values are moved out).
+template <class Values>
+json::object api_object(const Collection& c, Values& values, const ViewOptions& opts,
+                        const json::storage_ptr& sp) {
+  constexpr int kCollectionId = -1, kCollectionName = -2;
+  std::vector<std::pair<std::string_view, int>> keys;
+  keys.reserve(c.fields.size() + 2);
+  keys.emplace_back("collectionId", kCollectionId);
+  keys.emplace_back("collectionName", kCollectionName);
   bool email_visible = false;
   if (c.is_auth()) {
     auto* ev = values.if_contains("emailVisibility");
     email_visible = ev && ev->is_bool() && ev->get_bool();
   }
-  for (const auto& f : c.fields) {
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    const auto& f = c.fields[i];
     if (f.type == FieldType::password) continue;
     if (c.is_auth() && f.name == "tokenKey") continue;
     if (f.hidden && !opts.show_hidden) continue;
     if (c.is_auth() && f.name == "email" && !email_visible && !opts.show_email) continue;
-    auto* v = values.if_contains(f.name);
-    out[f.name] = v ? *v : f.zero_value();
+    keys.emplace_back(f.name, static_cast<int>(i));
   }
-  return sorted_copy(out);
+  std::sort(keys.begin(), keys.end());
+  json::object out(sp);
+  out.reserve(keys.size());
+  for (const auto& [key, i] : keys) {
+    if (i == kCollectionId) {
+      out.emplace(key, c.id);
+    } else if (i == kCollectionName) {
+      out.emplace(key, c.name);
+    } else if (auto* v = values.if_contains(key)) {
+      if constexpr (std::is_const_v<Values>)
+        out.emplace(key, *v);
+      else
+        out.emplace(key, std::move(*v));
+    } else {
+      out.emplace(key, c.fields[static_cast<std::size_t>(i)].zero_value());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+json::object record_to_api(const Collection& c, const json::object& values,
+                           const ViewOptions& opts, const json::storage_ptr& sp) {
+  return api_object(c, values, opts, sp);
+}
+
+json::object record_to_api(const Collection& c, json::object&& values, const ViewOptions& opts,
+                           const json::storage_ptr& sp) {
+  return api_object(c, values, opts, sp);
 }
 
 }  // namespace plinth::core

@@ -682,6 +682,14 @@ void Server::Impl::flush_blocking(Worker& w) {
 }
 
 void Server::Impl::run_batch(const std::shared_ptr<BlockingBatch>& batch, Worker& w) {
+  std::shared_ptr<void> scope;
+  if (opt_.batch_scope) {
+    try {
+      scope = opt_.batch_scope();
+    } catch (...) {
+      // Without the scope the requests are still served, one by one as before.
+    }
+  }
   std::vector<std::size_t> done;
   // Responses go back to the I/O thread in groups; a request that took long is
   // sent back at once so the ones after it do not delay it further.

@@ -168,6 +168,16 @@ bool AuthTables::note_api_key_use(std::string_view id, std::string_view when,
   return true;
 }
 
+bool AuthTables::first_in(std::string_view key, std::chrono::seconds interval) {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(seen_mu_);
+  auto it = seen_.find(std::string(key));
+  if (it != seen_.end() && now - it->second < interval) return false;
+  if (seen_.size() > 10000) seen_.clear();  // bounded; worst case one extra event
+  seen_[std::string(key)] = now;
+  return true;
+}
+
 void AuthTables::set_api_key_last_used(std::string_view id, std::string_view when) {
   std::lock_guard lock(mu_);
   Stmt st(db_, kTouchKey);

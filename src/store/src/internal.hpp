@@ -42,13 +42,16 @@ std::string build_index_sql(const IndexDef& idx, std::string_view table);
 // Binds compiled-query parameters from index `idx` on, advancing it.
 void bind_params(Stmt& st, int& idx, const std::vector<query::Param>& params);
 
-json::value value_from_db(const core::Field& f, const Stmt& st, int col);
+// Values are allocated from `sp` (the default heap when empty).
+json::value value_from_db(const core::Field& f, const Stmt& st, int col,
+                          const json::storage_ptr& sp = {});
 void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v);
 std::string select_columns(const core::Collection& c);
 
-json::object read_row(const core::Collection& c, const Stmt& st);
+json::object read_row(const core::Collection& c, const Stmt& st,
+                      const json::storage_ptr& sp = {});
 std::optional<json::object> get_record(const Db& db, const core::Collection& c,
-                                       std::string_view id);
+                                       std::string_view id, const json::storage_ptr& sp = {});
 ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q);
 bool record_matches(const Db& db, const core::Collection& c, std::string_view id,
                     const query::Compiled& rule);

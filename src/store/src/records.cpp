@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <variant>
 
 #include "internal.hpp"
@@ -34,69 +35,73 @@ std::string where_id() {
 
 }  // namespace
 
-json::value value_from_db(const core::Field& f, const Stmt& st, int col) {
+json::value value_from_db(const core::Field& f, const Stmt& st, int col,
+                          const json::storage_ptr& sp) {
   switch (f.type) {
     case FieldType::number: {
-      if (st.is_null(col)) return 0;
+      if (st.is_null(col)) return json::value(0, sp);
       if (st.column_type(col) == SQLITE_TEXT) {
         auto t = st.text(col);
         char* end = nullptr;
         double d = std::strtod(t.c_str(), &end);
-        return std::isfinite(d) ? json::value(d) : json::value(0);
+        return std::isfinite(d) ? json::value(d, sp) : json::value(0, sp);
       }
-      return json::value(st.real(col));
+      return json::value(st.real(col), sp);
     }
     case FieldType::boolean: {
-      if (st.is_null(col)) return false;
+      if (st.is_null(col)) return json::value(false, sp);
       if (st.column_type(col) == SQLITE_TEXT) {
         auto t = st.text(col);
-        return t == "1" || t == "true" || t == "t" || t == "TRUE" || t == "True" || t == "T";
+        return json::value(
+            t == "1" || t == "true" || t == "t" || t == "TRUE" || t == "True" || t == "T", sp);
       }
-      return st.integer(col) != 0;
+      return json::value(st.integer(col) != 0, sp);
     }
     case FieldType::json: {
-      if (st.is_null(col)) return nullptr;
+      if (st.is_null(col)) return json::value(nullptr, sp);
       auto t = st.text(col);
-      if (t.empty()) return nullptr;
-      if (auto v = core::parse_json(t)) return *v;
-      return json::value(t);
+      if (t.empty()) return json::value(nullptr, sp);
+      if (auto v = core::parse_json(t)) return json::value(std::move(*v), sp);
+      return json::value(t, sp);
     }
     case FieldType::geo_point: {
+      double lon = 0, lat = 0;
       if (!st.is_null(col)) {
         if (auto v = core::parse_json(st.text(col)); v && v->is_object()) {
-          auto* lon = v->get_object().if_contains("lon");
-          auto* lat = v->get_object().if_contains("lat");
           auto num = [](const json::value* x) {
             if (!x) return 0.0;
             if (x->is_double()) return x->get_double();
             if (x->is_int64()) return static_cast<double>(x->get_int64());
             return 0.0;
           };
-          return json::object{{"lon", num(lon)}, {"lat", num(lat)}};
+          lon = num(v->get_object().if_contains("lon"));
+          lat = num(v->get_object().if_contains("lat"));
         }
       }
-      return json::object{{"lon", 0}, {"lat", 0}};
+      json::object o(sp);
+      o.emplace("lon", lon);
+      o.emplace("lat", lat);
+      return o;
     }
     case FieldType::select:
     case FieldType::relation:
     case FieldType::file: {
       auto items = parse_list(st.is_null(col) ? std::string() : st.text(col));
       if (f.is_multi()) {
-        json::array a;
-        for (auto& s : items) a.push_back(json::value(s));
+        json::array a(sp);
+        for (auto& s : items) a.emplace_back(s);
         return a;
       }
-      return items.empty() ? json::value("") : json::value(items.back());
+      return items.empty() ? json::value("", sp) : json::value(items.back(), sp);
     }
     case FieldType::date:
     case FieldType::autodate: {
-      if (st.is_null(col)) return "";
-      auto t = st.text(col);
-      return json::value(core::normalize_datetime(t));
+      if (st.is_null(col)) return json::value("", sp);
+      return json::value(core::normalize_datetime(st.text_view(col)), sp);
     }
     default:
-      if (st.is_null(col)) return "";
-      return json::value(st.text(col));
+      if (st.is_null(col)) return json::value("", sp);
+      return json::value(st.text_view(col), sp);
   }
 }
 
@@ -141,21 +146,22 @@ std::string select_columns(const core::Collection& c) {
   return cols;
 }
 
-json::object read_row(const core::Collection& c, const Stmt& st) {
-  json::object o;
+json::object read_row(const core::Collection& c, const Stmt& st, const json::storage_ptr& sp) {
+  json::object o(sp);
+  o.reserve(c.fields.size());
   for (std::size_t i = 0; i < c.fields.size(); ++i) {
-    o[c.fields[i].name] = value_from_db(c.fields[i], st, static_cast<int>(i));
+    o.insert_or_assign(c.fields[i].name, value_from_db(c.fields[i], st, static_cast<int>(i), sp));
   }
   return o;
 }
 
 std::optional<json::object> get_record(const Db& db, const core::Collection& c,
-                                       std::string_view id) {
+                                       std::string_view id, const json::storage_ptr& sp) {
   Stmt st(db,
           "SELECT " + select_columns(c) + " FROM " + core::quote_identifier(c.name) + where_id());
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
-  return read_row(c, st);
+  return read_row(c, st, sp);
 }
 
 std::optional<json::object> find_record_by(const Db& db, const core::Collection& c,
@@ -192,19 +198,9 @@ ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuer
   std::string from =
       " FROM " + table + joins_sql(cq) + (cq.where.empty() ? "" : " WHERE " + cq.where);
   ListResult r;
-  {
-    std::string sql = "SELECT " + std::string(cq.needs_distinct ? "DISTINCT " : "") +
-                      qualified_columns(c) + from +
-                      (cq.order_by.empty() ? "" : " ORDER BY " + cq.order_by) + " LIMIT ? OFFSET ?";
-    Stmt st(db, sql);
-    int idx = 1;
-    bind_params(st, idx, cq.join_params);
-    bind_params(st, idx, cq.params);
-    bind_params(st, idx, cq.order_params);
-    st.bind(idx, q.per_page);
-    st.bind(idx + 1, (q.page - 1) * q.per_page);
-    while (st.step()) r.items.push_back(read_row(c, st));
-  }
+  // The count runs first and its statement stays open (stepped to its one row, not reset) while
+  // the page is read, so both come from one read transaction: one snapshot, one WAL read lock.
+  std::optional<Stmt> cnt;
   if (!q.skip_total) {
     // Without joins every row of a table is counted once, and COUNT(*) is answered from the
     // index alone; DISTINCT would build a temporary b-tree of every match (2-3x the cost).
@@ -212,13 +208,24 @@ ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuer
     if (c.is_view() || cq.needs_distinct) {
       counted = "COUNT(DISTINCT " + (c.is_view() ? table + ".`id`" : table + "._rowid_") + ")";
     }
-    Stmt cnt(db, "SELECT " + counted + from);
+    cnt.emplace(db, "SELECT " + counted + from);
     int idx = 1;
-    bind_params(cnt, idx, cq.join_params);
-    bind_params(cnt, idx, cq.params);
-    cnt.step();
-    r.total_items = cnt.integer(0);
+    bind_params(*cnt, idx, cq.join_params);
+    bind_params(*cnt, idx, cq.params);
+    cnt->step();
+    r.total_items = cnt->integer(0);
   }
+  std::string sql = "SELECT " + std::string(cq.needs_distinct ? "DISTINCT " : "") +
+                    qualified_columns(c) + from +
+                    (cq.order_by.empty() ? "" : " ORDER BY " + cq.order_by) + " LIMIT ? OFFSET ?";
+  Stmt st(db, sql);
+  int idx = 1;
+  bind_params(st, idx, cq.join_params);
+  bind_params(st, idx, cq.params);
+  bind_params(st, idx, cq.order_params);
+  st.bind(idx, q.per_page);
+  st.bind(idx + 1, (q.page - 1) * q.per_page);
+  while (st.step()) r.items.push_back(read_row(c, st, q.storage));
   return r;
 }
 
@@ -307,7 +314,7 @@ ListResult list_records(const Db& db, const core::Collection& c, const ListQuery
   ListResult r;
   Stmt st(db, "SELECT " + select_columns(c) + " FROM " + table + order + " LIMIT ? OFFSET ?");
   st.bind(1, q.per_page).bind(2, (q.page - 1) * q.per_page);
-  while (st.step()) r.items.push_back(read_row(c, st));
+  while (st.step()) r.items.push_back(read_row(c, st, q.storage));
   if (!q.skip_total) {
     Stmt cnt(db, "SELECT COUNT(*) FROM " + table);
     cnt.step();

@@ -179,6 +179,12 @@ std::string Stmt::text(int i) const {
   return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)));
 }
 
+std::string_view Stmt::text_view(int i) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+  if (!p) return {};
+  return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))};
+}
+
 std::optional<std::string> Stmt::text_or_null(int i) const {
   if (is_null(i)) return std::nullopt;
   return text(i);

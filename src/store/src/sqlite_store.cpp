@@ -81,8 +81,9 @@ class SqliteStore final : public Store {
     return read([&](const Db& db) { return detail::list_records(db, c, q); });
   }
 
-  std::optional<json::object> get_record(const core::Collection& c, std::string_view id) override {
-    return read([&](const Db& db) { return detail::get_record(db, c, id); });
+  std::optional<json::object> get_record(const core::Collection& c, std::string_view id,
+                                         json::storage_ptr sp = {}) override {
+    return read([&](const Db& db) { return detail::get_record(db, c, id, sp); });
   }
 
   std::optional<json::object> find_record_by(const core::Collection& c, std::string_view field,
@@ -271,25 +272,80 @@ class SqliteStore final : public Store {
     std::promise<void> done;
   };
 
+  Db* take_reader() {
+    std::unique_lock lock(readers_mu_);
+    readers_cv_.wait(lock, [&] { return !free_readers_.empty(); });
+    Db* db = free_readers_.back();
+    free_readers_.pop_back();
+    return db;
+  }
+
+  void return_reader(Db* db) {
+    {
+      std::lock_guard lock(readers_mu_);
+      free_readers_.push_back(db);
+    }
+    readers_cv_.notify_one();
+  }
+
+  // A read batch: this thread keeps one reader, and one read transaction for as long as
+  // no write commits (commit_seq_ unchanged), across the reads it makes until the batch ends.
+  struct HeldReader {
+    SqliteStore* store = nullptr;  // the store this thread batches reads for
+    Db* db = nullptr;              // taken at the first read
+    bool open = false;             // a read transaction is open on db
+    std::uint64_t seq = 0;         // commit_seq_ when that transaction began
+  };
+  static HeldReader& held() {
+    static thread_local HeldReader h;
+    return h;
+  }
+
+  void end_held_transaction(HeldReader& h) {
+    if (!h.open) return;
+    h.open = false;
+    try {
+      h.db->exec_cached("COMMIT");
+    } catch (const SqliteError&) {
+      try {
+        h.db->exec("ROLLBACK");
+      } catch (const SqliteError&) {
+      }
+    }
+  }
+
+  // Ends the read transaction and gives the reader back (the batch itself goes on).
+  void release_held(HeldReader& h) {
+    if (!h.db) return;
+    end_held_transaction(h);
+    return_reader(h.db);
+    h.db = nullptr;
+  }
+
   template <class F>
   auto read(F&& f) -> decltype(f(std::declval<const Db&>())) {
-    const Db* db = nullptr;
-    {
-      std::unique_lock lock(readers_mu_);
-      readers_cv_.wait(lock, [&] { return !free_readers_.empty(); });
-      db = free_readers_.back();
-      free_readers_.pop_back();
+    if (auto& h = held(); h.store == this) {
+      if (!h.db) h.db = take_reader();
+      // A snapshot begun after commit N, with no commit since, is what a new one would see.
+      auto seq = commit_seq_.load(std::memory_order_acquire);
+      if (h.open && h.seq != seq) end_held_transaction(h);
+      try {
+        if (!h.open) {
+          h.db->exec_cached("BEGIN");
+          h.open = true;
+          h.seq = seq;
+        }
+        return f(*h.db);
+      } catch (const SqliteError& e) {
+        end_held_transaction(h);
+        throw StoreError(StoreError::Kind::internal, e.what());
+      }
     }
+    Db* db = take_reader();
     struct Return {
       SqliteStore* s;
-      const Db* db;
-      ~Return() {
-        {
-          std::lock_guard lock(s->readers_mu_);
-          s->free_readers_.push_back(db);
-        }
-        s->readers_cv_.notify_one();
-      }
+      Db* db;
+      ~Return() { s->return_reader(db); }
     } ret{this, db};
     try {
       return f(*db);
@@ -298,9 +354,25 @@ class SqliteStore final : public Store {
     }
   }
 
+ public:
+  std::shared_ptr<void> batch_reads() override {
+    auto& h = held();
+    if (h.store) return nullptr;  // already batching on this thread
+    h.store = this;
+    return std::shared_ptr<void>(static_cast<void*>(this), [](void* p) {
+      auto* self = static_cast<SqliteStore*>(p);
+      auto& h = held();
+      self->release_held(h);
+      h.store = nullptr;
+    });
+  }
+
+ private:
   // Runs `fn` inside its own SAVEPOINT in the next group commit; blocks until
   // the transaction holding it committed (or rethrows what `fn` threw).
   void write(std::function<void(Db&)> fn) {
+    // Never wait for the writer while holding a reader: the writer may need one.
+    if (auto& h = held(); h.store == this) release_held(h);
     Op op{std::move(fn), {}};
     auto fut = op.done.get_future();
     {
@@ -402,7 +474,14 @@ class SqliteStore final : public Store {
         }
       }
     }
+    // Batched readers compare this counter to know their snapshot is stale; it moves on
+    // before any waiter learns the outcome, committed or not.
+    struct BumpSeq {
+      std::atomic<std::uint64_t>& seq;
+      ~BumpSeq() { seq.fetch_add(1, std::memory_order_release); }
+    };
     try {
+      BumpSeq bump{commit_seq_};
       writer_db_.exec("COMMIT");
     } catch (const SqliteError& e) {
       // A failed commit is never retried: nothing of this batch is acknowledged.
@@ -456,8 +535,9 @@ class SqliteStore final : public Store {
   CommitListener batch_listener_;  // writer thread: the listener for the current batch
   detail::ChangeLog pending_;      // writer thread: changes of the current batch
 
+  std::atomic<std::uint64_t> commit_seq_{0};  // bumped after every COMMIT of the writer
   std::deque<Db> readers_;
-  std::vector<const Db*> free_readers_;
+  std::vector<Db*> free_readers_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
 

@@ -14,7 +14,10 @@ namespace plinth::core {
 namespace json = boost::json;
 
 void write_json(std::string& out, const json::value& v);
+void write_json(std::string& out, const json::object& o);
 std::string to_json(const json::value& v);
+// The same without first copying the object into a json::value.
+std::string to_json(const json::object& o);
 
 // A copy of `o` with keys sorted by byte value (as Go marshals a map).
 json::object sorted_copy(const json::object& o);

@@ -68,8 +68,12 @@ struct ViewOptions {
 };
 // The API JSON of a record: keys sorted, collectionId/collectionName added,
 // password/tokenKey never present.
+// The result is allocated from `sp` (the default heap when empty).
 json::object record_to_api(const Collection& c, const json::object& values,
-                           const ViewOptions& opts);
+                           const ViewOptions& opts, const json::storage_ptr& sp = {});
+// The same, moving the field values out of `values` (left with moved-from values).
+json::object record_to_api(const Collection& c, json::object&& values, const ViewOptions& opts,
+                           const json::storage_ptr& sp = {});
 
 // Number of Unicode code points in UTF-8 text.
 std::size_t utf8_length(std::string_view s);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,9 @@ struct ServerOptions {
   std::string tls_cert_file;  // both set = HTTPS
   std::string tls_key_file;
   bool handle_signals = true;  // SIGINT/SIGTERM start a graceful shutdown
+  // Called on a pool thread before it serves a batch of blocking requests; what it returns is
+  // released on that thread when the batch is done (e.g. Store::batch_reads).
+  std::function<std::shared_ptr<void>()> batch_scope;
 };
 
 class Server {

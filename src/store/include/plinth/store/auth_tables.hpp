@@ -68,6 +68,9 @@ class AuthTables {
   // not one per request. True when it wrote.
   bool note_api_key_use(std::string_view id, std::string_view when,
                         std::chrono::seconds min_interval = std::chrono::seconds(60));
+  // True when `key` was not seen in the last `interval`, and remembers now for it (in memory,
+  // bounded): lets a frequent, routine event be audited once per interval per subject.
+  bool first_in(std::string_view key, std::chrono::seconds interval);
 
  private:
   template <class F>
@@ -76,6 +79,8 @@ class AuthTables {
   std::mutex mu_;
   Db db_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_noted_;
+  std::mutex seen_mu_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> seen_;
   bool full_;
   std::chrono::milliseconds retention_;
   std::uint64_t appends_ = 0;

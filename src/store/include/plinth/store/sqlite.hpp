@@ -81,6 +81,8 @@ class Stmt {
   std::string_view column_name(int i) const;
   bool is_null(int i) const;
   std::string text(int i) const;
+  // The column's text without a copy; valid until the next step, reset or column call.
+  std::string_view text_view(int i) const;
   std::optional<std::string> text_or_null(int i) const;
   double real(int i) const;
   std::int64_t integer(int i) const;

@@ -69,6 +69,9 @@ struct ListQuery {
   bool skip_total = false;
   // Rules, filter and sort compiled by plinth_query (joins, WHERE, ORDER BY).
   std::optional<query::Compiled> compiled;
+  // Where the items' JSON is allocated (the default heap when empty); a caller may pass a
+  // per-request arena that outlives the result.
+  json::storage_ptr storage;
 };
 
 struct ListResult {
@@ -111,9 +114,17 @@ class Store {
 
   virtual std::shared_ptr<const core::Catalog> catalog() const = 0;
 
+  // Lets the calling thread keep one read connection, and one read transaction while no write
+  // commits, across the reads it makes until the returned handle is destroyed on this thread
+  // (a worker serving a batch of requests). Reads see every write committed before they start,
+  // as unbatched reads do; a write made meanwhile hands the connection back first. nullptr
+  // when the thread already batches or the store has nothing to gain.
+  virtual std::shared_ptr<void> batch_reads() { return nullptr; }
+
   virtual ListResult list_records(const core::Collection& c, const ListQuery& q) = 0;
-  virtual std::optional<json::object> get_record(const core::Collection& c,
-                                                 std::string_view id) = 0;
+  // The record's JSON is allocated from `sp` (the default heap when empty).
+  virtual std::optional<json::object> get_record(const core::Collection& c, std::string_view id,
+                                                 json::storage_ptr sp = {}) = 0;
   virtual std::optional<json::object> find_record_by(const core::Collection& c,
                                                      std::string_view field,
                                                      std::string_view value) = 0;

@@ -27,6 +27,17 @@ TEST(Gzip, RoundTrip) {
   EXPECT_EQ(test::gunzip(z), big);
 }
 
+TEST(Gzip, ReusedStreamKeepsAnswersIndependent) {
+  // The deflate state is reused per thread: each answer must still be a whole gzip member
+  // of its own, whatever came before it (small, large, empty, binary).
+  std::vector<std::string> bodies = {std::string(5000, 'x'), "{\"a\":1}", std::string(),
+                                     std::string(200000, '\0'), "[1,2,3]"};
+  for (int i = 0; i < 256; ++i) bodies[0][static_cast<std::size_t>(i * 7)] = static_cast<char>(i);
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& b : bodies) EXPECT_EQ(test::gunzip(gzip_compress(b)), b);
+  }
+}
+
 struct PipelineFixture : ::testing::Test {
   Router router;
   observe::Logger logger{-1};

@@ -123,10 +123,12 @@ std::shared_ptr<const core::Collection> auth_collection(Services& s, const http:
 // PocketBase checks the collection's authRule for every auth response: null
 // admits only a superuser caller, "" anyone, an expression when the auth
 // record matches it.
+// `caller` is the request's own auth, when the handler resolved it already.
 void check_auth_rule(Services& s, const http::Request& req, const core::Collection& c,
-                     const json::object& record) {
+                     const json::object& record,
+                     const std::optional<AuthContext>* known_caller = nullptr) {
   auto rule = option_rule(c, "authRule");
-  auto caller = request_auth(s, req);
+  auto caller = known_caller ? *known_caller : request_auth(s, req);
   if (caller && caller->superuser()) return;
   bool ok = false;
   if (!rule) {
@@ -284,7 +286,7 @@ http::Response auth_refresh(Services& s, http::Request& req) {
   if (!c || c->id != ctx->collection->id)
     throw http::ApiError(403, "The request requires auth record from " +
                                   std::string(req.param("collection")) + " collection.");
-  check_auth_rule(s, req, *c, ctx->record);
+  check_auth_rule(s, req, *c, ctx->record, &ctx);
   std::string token;
   if (ctx->refreshable) {
     token = issue_auth_token(*c, ctx->record);

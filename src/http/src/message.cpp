@@ -20,10 +20,12 @@ bool Headers::has(std::string_view name) const {
 
 void Headers::set(std::string_view name, std::string_view value) {
   remove(name);
-  fields_.push_back({std::string(name), std::string(value)});
+  add(name, value);
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
+  // A response collects about ten fields through the middleware: one allocation, not four.
+  if (fields_.capacity() == 0) fields_.reserve(12);
   fields_.push_back({std::string(name), std::string(value)});
 }
 

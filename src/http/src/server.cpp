@@ -85,6 +85,10 @@ void append_status_line(std::string& out, unsigned version, int status) {
 // Appends "Name: value\r\n", replacing any CR/LF so no handler can split the response.
 void append_field(std::string& out, std::string_view name, std::string_view value) {
   auto clean = [&out](std::string_view s) {
+    if (s.find_first_of("\r\n") == std::string_view::npos) {
+      out.append(s);
+      return;
+    }
     for (char c : s) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
   };
   clean(name);

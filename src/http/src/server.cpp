@@ -97,6 +97,51 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out += "\r\n";
 }
 
+// Parses a request straight into a Request: no beast::http::fields (a node allocation per field)
+// and no copies out of it afterwards. Limits, chunked bodies and keep-alive stay Beast's.
+class RequestParser final : public bhttp::basic_parser<true> {
+ public:
+  explicit RequestParser(Request& req) : req_(req) {}
+  // Bytes of header fields as counted for --max-header-bytes (name + value + 4 each).
+  std::size_t header_bytes() const { return header_bytes_; }
+
+ private:
+  void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target,
+                       int version, beast::error_code&) override {
+    req_.method.assign(method.data(), method.size());
+    req_.target.assign(target.data(), target.size());
+    req_.version = static_cast<unsigned>(version);
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override {
+    ec = bhttp::error::bad_version;  // a request parser never sees a status line
+  }
+  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    req_.headers.add({name.data(), name.size()}, {value.data(), value.size()});
+    header_bytes_ += name.size() + value.size() + 4;
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    // Beast has already refused a length above body_limit().
+    if (length) req_.body.reserve(static_cast<std::size_t>(*length));
+  }
+  std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    req_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                 beast::error_code&) override {
+    req_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  Request& req_;
+  std::size_t header_bytes_ = 0;
+};
+
 // A request waiting for (or running on) the worker pool, with the suspended
 // connection coroutine to resume on its I/O thread once the response is ready.
 struct BlockingItem {
@@ -572,31 +617,28 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     }
 
     lowest.expires_after(lim.read_timeout);
-    bhttp::request_parser<bhttp::string_body> parser;
+    Request req;
+    req.remote_ip = ip;
+    req.method = "-";
+    RequestParser parser(req);
     parser.header_limit(
         static_cast<std::uint32_t>(lim.max_request_line + lim.max_header_bytes + 4));
     parser.body_limit(lim.max_body_bytes);
 
-    Request req;
-    req.remote_ip = ip;
-    req.method = "-";
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     if (hec) {
       int status = classify(hec, buffer);
+      // Whatever of the head was parsed stays out of the rejection.
+      req.method = "-";
+      req.target.clear();
+      req.version = 11;
+      req.headers = Headers{};
       if (status != 0) co_await reject(stream, req, status, buffer);
       co_return;
     }
 
-    auto& msg = parser.get();
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    req.version = msg.version();
     split_target(req.target, req.path, req.query);
-    std::size_t header_bytes = 0;
-    for (const auto& f : msg) {
-      req.headers.add(f.name_string(), f.value());
-      header_bytes += f.name_string().size() + f.value().size() + 4;
-    }
+    std::size_t header_bytes = parser.header_bytes();
     if (req.target.size() > lim.max_request_line) {
       co_await reject(stream, req, 414, buffer);
       co_return;
@@ -619,8 +661,7 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
         co_return;
       }
     }
-    req.body = std::move(msg.body());
-    bool keep_alive = msg.keep_alive();
+    bool keep_alive = parser.keep_alive();
 
     auto match = pipeline_.route(req);
     if (metrics_.in_flight) metrics_.in_flight->add(1);

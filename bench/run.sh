@@ -192,10 +192,9 @@ start_system() {
       cp -a "$TEMPLATE" "$dir"
       local threads=1 pinned=1
       [ "$sys" = plinth-all ] && threads=0 && pinned=0
-      # Access log off to match nginx. Creates get 64 workers so that every connection can
-      # wait on one group commit; the default pool (max(4, 2 x threads)) caps that at 4.
+      # Access log off to match nginx. Default pool: creates wait for their group commit on
+      # fibers, not on a pool thread each.
       local args=(serve --http "127.0.0.1:$port" --dir "$dir" --threads "$threads" --access-log=false)
-      [ "$w" = W3 ] && args+=(--workers 64)
       start_server "$sys-$w" "$pinned" "$PLINTH" "${args[@]}"
       local pin=""
       [ "$pinned" = 1 ] && pin="$SERVER_CPU "

@@ -115,5 +115,50 @@ TEST(GroupCommit, ConcurrentUpdatesAndDeletesStayConsistent) {
   }
 }
 
+double commits_total(const Api& api) {
+  auto m = api.get("/metrics");
+  auto pos = m.body.find("\nplinth_store_commits_total ");
+  if (pos == std::string::npos) return -1;
+  return std::stod(m.body.substr(pos + std::string("\nplinth_store_commits_total ").size()));
+}
+
+TEST(GroupCommit, ConcurrentCreatesShareCommitsWithoutAThreadEach) {
+  // Creates wait for their commit on fibers, not on a pool thread each: with a single worker
+  // thread, concurrent creates still share commits (a thread per wait would serialise them,
+  // one commit each), and every one is answered and stored. Sanitizer builds have no fibers
+  // and wait on pool threads, so there the pool gets a thread per connection instead.
+#ifdef PLINTH_NO_FIBERS
+  const char* workers = "64";
+#else
+  const char* workers = "1";
+#endif
+  SeededServer server({"--access-log", "false", "--workers", workers, "--threads", "1"});
+  const auto& api = server.api();
+  create_collection(api, server.token(), R"json({"name":"burst","createRule":"","listRule":"",
+      "fields":[{"name":"title","type":"text","required":true}],
+      "indexes":["CREATE UNIQUE INDEX idx_burst_title ON burst (title)"]})json");
+  double before = commits_total(api);
+  ASSERT_GE(before, 0) << "plinth_store_commits_total is exposed";
+  constexpr int kCreates = 64;
+  std::atomic<int> ok{0}, duplicate{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kCreates; ++t) {
+    threads.emplace_back([&, t] {
+      // One title is sent twice: its second create fails alone inside the shared commit.
+      auto title = t == 33 ? std::string("t0") : "t" + std::to_string(t);
+      auto r = api.post(records_path("burst"), json::serialize(json::object{{"title", title}}));
+      if (r.status == 200) ++ok;
+      if (r.status == 400 && r.body.find("validation_not_unique") != std::string::npos) ++duplicate;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kCreates - 1);
+  EXPECT_EQ(duplicate.load(), 1);
+  double commits = commits_total(api) - before;
+  EXPECT_GE(commits, 1);
+  EXPECT_LE(commits, kCreates / 2) << "concurrent creates did not share commits";
+  EXPECT_EQ(sqlite(server.db_path(), "SELECT count(*) FROM burst"), std::to_string(kCreates - 1));
+}
+
 }  // namespace
 }  // namespace plinth::test::data

@@ -157,7 +157,7 @@ void register_batch_routes(http::Router& router, Services& s) {
         }
         return json_response(200, results);
       },
-      {.blocking = true});
+      {.blocking = true, .cooperative = true});
 }
 
 }  // namespace plinth::api::detail

@@ -506,6 +506,8 @@ void expand_record(Services& s, const core::Collection& c, const json::object& r
 
 void register_record_routes(http::Router& router, Services& s) {
   const http::RouteOptions blocking{.blocking = true};
+  // Writes wait for their group commit on a fiber: the pool thread serves others meanwhile.
+  const http::RouteOptions writes{.blocking = true, .cooperative = true};
 
   router.get(
       "/api/collections/{collection}/records",
@@ -647,7 +649,7 @@ void register_record_routes(http::Router& router, Services& s) {
         expand_written(s, *c, out, req, auth);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
-      blocking);
+      writes);
 
   router.patch(
       "/api/collections/{collection}/records/{id}",
@@ -660,7 +662,7 @@ void register_record_routes(http::Router& router, Services& s) {
         expand_written(s, *c, out, req, auth);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
-      blocking);
+      writes);
 
   router.del(
       "/api/collections/{collection}/records/{id}",
@@ -671,7 +673,7 @@ void register_record_routes(http::Router& router, Services& s) {
         delete_record(s, ops, *c, auth, request_meta(s, req), req.param("id"));
         return no_content();
       },
-      blocking);
+      writes);
 }
 
 json::object create_record(Services& s, store::Tx& ops, const core::Collection& c,

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/any_completion_handler.hpp>
@@ -25,6 +26,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#ifndef PLINTH_NO_FIBERS
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+#endif
+#include <condition_variable>
 #include <ctime>
 #include <deque>
 #include <list>
@@ -35,6 +41,7 @@
 #include "plinth/http/errors.hpp"
 #include "plinth/observe/log.hpp"
 #include "plinth/util/strings.hpp"
+#include "plinth/util/suspend.hpp"
 #include "stream_sink.hpp"
 
 namespace plinth::http {
@@ -142,6 +149,56 @@ class RequestParser final : public bhttp::basic_parser<true> {
   std::size_t header_bytes_ = 0;
 };
 
+#ifndef PLINTH_NO_FIBERS
+constexpr bool kFibers = true;
+namespace ctx = boost::context;
+
+// Request fibers' stacks: 1 MiB each behind a guard page, mapped once per runner thread and
+// reused (a mapping per request would cost more than the switch it enables).
+class StackPool {
+ public:
+  static constexpr std::size_t kStackBytes = std::size_t{1} << 20;
+  static constexpr std::size_t kKeep = 128;
+  StackPool() { free_.reserve(kKeep); }
+  ~StackPool() {
+    for (auto& sc : free_) alloc_.deallocate(sc);
+  }
+  StackPool(const StackPool&) = delete;
+  StackPool& operator=(const StackPool&) = delete;
+  ctx::stack_context allocate() {
+    if (free_.empty()) return alloc_.allocate();
+    auto sc = free_.back();
+    free_.pop_back();
+    return sc;
+  }
+  void deallocate(ctx::stack_context& sc) noexcept {
+    if (free_.size() < kKeep)
+      free_.push_back(sc);  // reserved: cannot throw
+    else
+      alloc_.deallocate(sc);
+  }
+  static StackPool& local() {
+    static thread_local StackPool pool;
+    return pool;
+  }
+
+ private:
+  ctx::protected_fixedsize_stack alloc_{kStackBytes};
+  std::vector<ctx::stack_context> free_;
+};
+
+// What each fiber is given (by value): the pool of the thread that runs it. A fiber is
+// only ever resumed by the runner that created it, so it ends on that thread.
+struct PooledStack {
+  StackPool* pool;
+  ctx::stack_context allocate() { return pool->allocate(); }
+  void deallocate(ctx::stack_context& sc) noexcept { pool->deallocate(sc); }
+};
+
+#else
+constexpr bool kFibers = false;  // sanitizer builds: cooperative routes run like blocking ones
+#endif
+
 // A request waiting for (or running on) the worker pool, with the suspended
 // connection coroutine to resume on its I/O thread once the response is ready.
 struct BlockingItem {
@@ -157,7 +214,146 @@ struct BlockingItem {
 struct BlockingBatch {
   std::vector<BlockingItem> items;
   std::atomic<std::size_t> next{0};
+  net::io_context* ctx = nullptr;  // the I/O thread that answers them
 };
+
+#ifndef PLINTH_NO_FIBERS
+// One OS thread that runs cooperative requests on fibers: it starts the requests it is given,
+// and when one waits for a store write it goes on with the others; the store's writer wakes
+// the fiber after the commit and this thread resumes it. Many requests thus share one thread
+// and one group commit, without a parked thread (and two context switches) for each.
+class FiberRunner final : public util::Suspender {
+ public:
+  struct Hooks {
+    std::function<void(BlockingBatch&, std::size_t)> run;  // runs one item; never throws
+    // Sends finished items' answers back to their I/O thread.
+    std::function<void(const std::shared_ptr<BlockingBatch>&, std::vector<std::size_t>)> deliver;
+    std::function<std::shared_ptr<void>()> scope;  // around each round of work (may be empty)
+  };
+
+  explicit FiberRunner(Hooks hooks) : hooks_(std::move(hooks)), thread_([this] { loop(); }) {}
+  ~FiberRunner() { stop(); }
+  FiberRunner(const FiberRunner&) = delete;
+  FiberRunner& operator=(const FiberRunner&) = delete;
+
+  void submit(std::shared_ptr<BlockingBatch> batch, std::vector<std::size_t> indexes) {
+    std::lock_guard lock(mu_);
+    for (auto i : indexes) starts_.push_back({batch, i});
+    cv_.notify_one();
+  }
+
+  // Finishes every request it holds (suspended ones once their writes commit), then ends.
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      cv_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::function<void()> waker() override {
+    Task* task = current_;
+    return [this, task] {
+      std::lock_guard lock(mu_);
+      ready_.push_back(task);
+      cv_.notify_one();
+    };
+  }
+  void suspend() override {
+    Task* task = current_;
+    task->main = std::move(task->main).resume();
+  }
+
+ private:
+  struct Start {
+    std::shared_ptr<BlockingBatch> batch;
+    std::size_t index;
+  };
+  struct Task {
+    ctx::fiber fiber;  // the request's context while it is not running
+    ctx::fiber main;   // this thread's loop while the request runs
+    std::shared_ptr<BlockingBatch> batch;
+    std::size_t index = 0;
+  };
+  using Finished = std::vector<std::pair<std::shared_ptr<BlockingBatch>, std::vector<std::size_t>>>;
+
+  void loop() {
+    for (;;) {
+      std::vector<Start> starts;
+      std::vector<Task*> ready;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] {
+          return !starts_.empty() || !ready_.empty() || (stopping_ && suspended_ == 0);
+        });
+        if (starts_.empty() && ready_.empty()) return;  // stopping, nothing left
+        starts.swap(starts_);
+        ready.swap(ready_);
+      }
+      Finished finished;
+      {
+        std::shared_ptr<void> scope;
+        if (hooks_.scope) {
+          try {
+            scope = hooks_.scope();
+          } catch (...) {
+          }
+        }
+        // Requests whose write committed first: their answers are ready to be made.
+        for (auto* task : ready) {
+          --suspended_;
+          resume(task, finished);
+        }
+        for (auto& st : starts) {
+          auto* task = new Task;
+          task->batch = std::move(st.batch);
+          task->index = st.index;
+          task->fiber = ctx::fiber(std::allocator_arg, PooledStack{&StackPool::local()},
+                                   [this, task](ctx::fiber&& main) {
+                                     task->main = std::move(main);
+                                     hooks_.run(*task->batch, task->index);
+                                     return std::move(task->main);
+                                   });
+          resume(task, finished);
+        }
+      }
+      for (auto& [batch, indexes] : finished) hooks_.deliver(batch, std::move(indexes));
+    }
+  }
+
+  void resume(Task* task, Finished& finished) {
+    current_ = task;
+    {
+      util::SuspenderScope scope(this);
+      task->fiber = std::move(task->fiber).resume();
+    }
+    current_ = nullptr;
+    if (task->fiber) {
+      ++suspended_;
+      return;
+    }
+    auto it = std::find_if(finished.begin(), finished.end(),
+                           [&](const auto& f) { return f.first == task->batch; });
+    if (it == finished.end()) {
+      finished.push_back({task->batch, {}});
+      it = std::prev(finished.end());
+    }
+    it->second.push_back(task->index);
+    delete task;
+  }
+
+  Hooks hooks_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Start> starts_;
+  std::vector<Task*> ready_;
+  bool stopping_ = false;
+  Task* current_ = nullptr;    // runner thread only
+  std::size_t suspended_ = 0;  // runner thread only (read by the wait predicate, same thread)
+  std::thread thread_;         // last: started once everything above exists
+};
+#endif
 
 // CPUs this process may run on (its affinity mask, e.g. under taskset or a
 // container's cpuset), at least 1.
@@ -216,7 +412,12 @@ class Server::Impl {
   net::awaitable<void> drain_and_stop();
   net::awaitable<Response> run_blocking(Worker& w, Request& req, RouteMatch& match);
   void flush_blocking(Worker& w);
-  void run_batch(const std::shared_ptr<BlockingBatch>& batch, Worker& w);
+  void run_batch(const std::shared_ptr<BlockingBatch>& batch);
+  void run_item(BlockingBatch& batch, std::size_t i);
+  void deliver(const std::shared_ptr<BlockingBatch>& batch, std::vector<std::size_t> indexes);
+  static bool is_cooperative(const BlockingItem& item) {
+    return kFibers && item.match.route && item.match.route->options.cooperative;
+  }
   int classify(const beast::error_code& ec, const beast::flat_buffer& buffer) const;
 
   auto completion(std::string_view what) {
@@ -238,6 +439,10 @@ class Server::Impl {
   HttpMetrics metrics_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<net::thread_pool> pool_;
+#ifndef PLINTH_NO_FIBERS
+  std::vector<std::unique_ptr<FiberRunner>> runners_;  // one per usable core
+  std::atomic<std::size_t> next_runner_{0};
+#endif
   std::size_t pool_threads_ = 1;
   std::size_t cores_ = usable_cores();
   std::optional<net::ssl::context> ssl_ctx_;
@@ -292,6 +497,15 @@ bool Server::Impl::run() {
       opt_.workers ? opt_.workers : std::max(4U, 2U * static_cast<unsigned>(workers_.size()));
   pool_ = std::make_unique<net::thread_pool>(workers);
   pool_threads_ = workers;
+#ifndef PLINTH_NO_FIBERS
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, cores_); ++i) {
+    runners_.push_back(std::make_unique<FiberRunner>(FiberRunner::Hooks{
+        .run = [this](BlockingBatch& b, std::size_t i) { run_item(b, i); },
+        .deliver = [this](const std::shared_ptr<BlockingBatch>& b,
+                          std::vector<std::size_t> idx) { deliver(b, std::move(idx)); },
+        .scope = opt_.batch_scope}));
+  }
+#endif
   for (auto& w : workers_) {
     net::co_spawn(w->ctx, accept_loop(*w), completion("accept"));
   }
@@ -314,6 +528,9 @@ bool Server::Impl::run() {
   }
   if (!clean_) pool_->stop();
   pool_->join();
+#ifndef PLINTH_NO_FIBERS
+  for (auto& r : runners_) r->stop();
+#endif
   return clean_;
 }
 
@@ -708,25 +925,41 @@ void Server::Impl::flush_blocking(Worker& w) {
   if (w.pending.empty()) return;
   auto batch = std::make_shared<BlockingBatch>();
   batch->items = std::move(w.pending);
+  batch->ctx = &w.ctx;
   w.pending.clear();
   // Jobs pull items from the batch one at a time, so the number of jobs is
   // the batch's parallelism. A write waits for its group commit, so each gets
   // a job of its own (that is what lets one commit carry many of them); reads
   // are CPU work, and waking more threads than there are cores for them only
   // adds context switches.
-  std::size_t writes = 0;
-  for (const auto& item : batch->items) {
-    if (item.req->method != "GET" && item.req->method != "HEAD") ++writes;
+  // Cooperative requests go to a fiber runner (all of a batch to one, in turn), which
+  // carries their waits without a thread each.
+  std::size_t writes = 0, cooperative = 0;
+  std::vector<std::size_t> on_fibers;
+  for (std::size_t i = 0; i < batch->items.size(); ++i) {
+    const auto& item = batch->items[i];
+    if (is_cooperative(item)) {
+      on_fibers.push_back(i);
+      ++cooperative;
+    } else if (item.req->method != "GET" && item.req->method != "HEAD") {
+      ++writes;
+    }
   }
-  std::size_t reads = batch->items.size() - writes;
+#ifndef PLINTH_NO_FIBERS
+  if (!on_fibers.empty()) {
+    auto n = next_runner_.fetch_add(1, std::memory_order_relaxed);
+    runners_[n % runners_.size()]->submit(batch, std::move(on_fibers));
+  }
+#endif
+  std::size_t reads = batch->items.size() - writes - cooperative;
   std::size_t read_jobs = std::min<std::size_t>(cores_, (reads + 3) / 4);
   std::size_t jobs = std::min(writes + read_jobs, pool_threads_);
   for (std::size_t j = 0; j < jobs; ++j) {
-    net::post(*pool_, [this, batch, &w] { run_batch(batch, w); });
+    net::post(*pool_, [this, batch] { run_batch(batch); });
   }
 }
 
-void Server::Impl::run_batch(const std::shared_ptr<BlockingBatch>& batch, Worker& w) {
+void Server::Impl::run_batch(const std::shared_ptr<BlockingBatch>& batch) {
   std::shared_ptr<void> scope;
   if (opt_.batch_scope) {
     try {
@@ -739,31 +972,42 @@ void Server::Impl::run_batch(const std::shared_ptr<BlockingBatch>& batch, Worker
   // Responses go back to the I/O thread in groups; a request that took long is
   // sent back at once so the ones after it do not delay it further.
   auto send_back = [&] {
-    if (done.empty()) return;
-    net::post(w.ctx, [batch, idx = std::move(done)]() mutable {
-      for (auto i : idx) {
-        auto& item = batch->items[i];
-        auto resume = std::move(item.resume);
-        std::move(resume)(std::move(item.res));
-      }
-    });
+    deliver(batch, std::move(done));
     done = {};
   };
   for (;;) {
     std::size_t i = batch->next.fetch_add(1);
     if (i >= batch->items.size()) break;
     auto& item = batch->items[i];
+    if (is_cooperative(item)) continue;  // a fiber runner has it
     auto started = std::chrono::steady_clock::now();
-    try {
-      item.res = pipeline_.run(*item.req, std::move(item.match));
-    } catch (...) {
-      item.res = error_response(500);
-      item.res.close = true;
-    }
+    run_item(*batch, i);
     done.push_back(i);
     if (std::chrono::steady_clock::now() - started > std::chrono::milliseconds(1)) send_back();
   }
   send_back();
+}
+
+void Server::Impl::run_item(BlockingBatch& batch, std::size_t i) {
+  auto& item = batch.items[i];
+  try {
+    item.res = pipeline_.run(*item.req, std::move(item.match));
+  } catch (...) {
+    item.res = error_response(500);
+    item.res.close = true;
+  }
+}
+
+void Server::Impl::deliver(const std::shared_ptr<BlockingBatch>& batch,
+                           std::vector<std::size_t> indexes) {
+  if (indexes.empty()) return;
+  net::post(*batch->ctx, [batch, idx = std::move(indexes)]() mutable {
+    for (auto i : idx) {
+      auto& item = batch->items[i];
+      auto resume = std::move(item.resume);
+      std::move(resume)(std::move(item.res));
+    }
+  });
 }
 
 Server::Server(ServerOptions options, const Pipeline& pipeline, observe::Logger& logger,

@@ -156,12 +156,8 @@ std::optional<ApiKeyRow> AuthTables::find_api_key_by_hash(std::string_view hash)
 
 bool AuthTables::note_api_key_use(std::string_view id, std::string_view when,
                                   std::chrono::seconds min_interval) {
-  auto now = std::chrono::steady_clock::now();
+  if (!first_in("apikey/" + std::string(id), min_interval)) return false;
   std::lock_guard lock(mu_);
-  auto it = last_noted_.find(std::string(id));
-  if (it != last_noted_.end() && now - it->second < min_interval) return false;
-  if (last_noted_.size() > 10000) last_noted_.clear();  // bounded; worst case one extra write
-  last_noted_[std::string(id)] = now;
   Stmt st(db_, kTouchKey);
   st.bind(1, when).bind(2, id);
   st.step();

@@ -14,6 +14,7 @@
 #include "plinth/core/datetime.hpp"
 #include "plinth/core/json.hpp"
 #include "plinth/core/record.hpp"
+#include "plinth/util/suspend.hpp"
 
 namespace plinth::store {
 namespace {
@@ -270,7 +271,19 @@ class SqliteStore final : public Store {
   struct Op {
     std::function<void(Db&)> fn;
     std::promise<void> done;
+    std::function<void()> wake;  // set when the waiter is a suspended fiber
   };
+
+  // Completes a waiter. The op lives on its waiter's stack: nothing of it is touched after
+  // the promise is fulfilled but the waker, moved out first.
+  static void complete(Op* op, std::exception_ptr error) {
+    auto wake = std::move(op->wake);
+    if (error)
+      op->done.set_exception(std::move(error));
+    else
+      op->done.set_value();
+    if (wake) wake();
+  }
 
   Db* take_reader() {
     std::unique_lock lock(readers_mu_);
@@ -373,8 +386,11 @@ class SqliteStore final : public Store {
   void write(std::function<void(Db&)> fn) {
     // Never wait for the writer while holding a reader: the writer may need one.
     if (auto& h = held(); h.store == this) release_held(h);
-    Op op{std::move(fn), {}};
+    Op op{std::move(fn), {}, {}};
     auto fut = op.done.get_future();
+    // On a fiber the thread goes on serving other requests while this one waits.
+    auto* suspender = util::current_suspender();
+    if (suspender) op.wake = suspender->waker();
     {
       std::lock_guard lock(queue_mu_);
       if (failed_)
@@ -383,6 +399,7 @@ class SqliteStore final : public Store {
       queue_.push_back(&op);
     }
     queue_cv_.notify_one();
+    if (suspender) suspender->suspend();
     fut.get();
   }
 
@@ -434,7 +451,7 @@ class SqliteStore final : public Store {
       failed_ = true;
     }
     auto err = std::make_exception_ptr(to_store_error(e));
-    for (auto* op : batch) op->done.set_exception(err);
+    for (auto* op : batch) complete(op, err);
   }
 
   void run_batch(const std::vector<Op*>& batch) {
@@ -463,7 +480,7 @@ class SqliteStore final : public Store {
             fail_all(batch, e);
           } catch (...) {
             auto err = std::current_exception();
-            for (auto* op : batch) op->done.set_exception(err);
+            for (auto* op : batch) complete(op, err);
           }
           return;
         }
@@ -502,15 +519,15 @@ class SqliteStore final : public Store {
     if (batch_listener_ && !pending_.empty()) batch_listener_(std::move(pending_));
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!results[i]) {
-        batch[i]->done.set_value();
+        complete(batch[i], nullptr);
         continue;
       }
       try {
         std::rethrow_exception(results[i]);
       } catch (const SqliteError& e) {
-        batch[i]->done.set_exception(std::make_exception_ptr(to_store_error(e)));
+        complete(batch[i], std::make_exception_ptr(to_store_error(e)));
       } catch (...) {
-        batch[i]->done.set_exception(results[i]);
+        complete(batch[i], results[i]);
       }
     }
   }

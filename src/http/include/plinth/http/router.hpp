@@ -16,6 +16,10 @@ using Handler = std::function<Response(Request&)>;
 struct RouteOptions {
   // Runs on the bounded worker pool instead of an I/O thread (database, hashing...).
   bool blocking = false;
+  // With blocking: runs on a fiber, so a wait for a store write (util::Suspender) frees the
+  // pool thread for the next request, and one thread carries many writes into one group
+  // commit. The handler must hold no lock across a store call.
+  bool cooperative = false;
 };
 
 struct Route {

@@ -78,7 +78,6 @@ class AuthTables {
 
   std::mutex mu_;
   Db db_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_noted_;
   std::mutex seen_mu_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> seen_;
   bool full_;

@@ -35,9 +35,9 @@ TEST(Datetime, FormatMatchesGmtimeAcrossTheFourDigitYears) {
     auto ms = any(rng);
     ASSERT_EQ(format_datetime_ms(ms), reference_format(ms)) << ms;
   }
-  for (std::int64_t ms : {0LL, -1LL, 999LL, 1000LL, 951782400000LL /* 2000-02-29 */,
-                          4107456000000LL /* 2100-02-28 */, 4107542400000LL /* 2100-03-01 */,
-                          -2208988800000LL /* 1900-01-01 */, 253402300799999LL}) {
+  for (std::int64_t ms :
+       {0LL, -1LL, 999LL, 1000LL, 951782400000LL /* 2000-02-29 */, 4107456000000LL /* 2100-02-28 */,
+        4107542400000LL /* 2100-03-01 */, -2208988800000LL /* 1900-01-01 */, 253402300799999LL}) {
     EXPECT_EQ(format_datetime_ms(ms), reference_format(ms)) << ms;
   }
 }

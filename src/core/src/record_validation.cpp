@@ -735,8 +735,8 @@ json::object api_object(const Collection& c, Values& values, const ViewOptions& 
 
 }  // namespace
 
-json::object record_to_api(const Collection& c, const json::object& values,
-                           const ViewOptions& opts, const json::storage_ptr& sp) {
+json::object record_to_api(const Collection& c, const json::object& values, const ViewOptions& opts,
+                           const json::storage_ptr& sp) {
   return api_object(c, values, opts, sp);
 }
 

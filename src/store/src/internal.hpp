@@ -48,10 +48,9 @@ json::value value_from_db(const core::Field& f, const Stmt& st, int col,
 void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v);
 std::string select_columns(const core::Collection& c);
 
-json::object read_row(const core::Collection& c, const Stmt& st,
-                      const json::storage_ptr& sp = {});
-std::optional<json::object> get_record(const Db& db, const core::Collection& c,
-                                       std::string_view id, const json::storage_ptr& sp = {});
+json::object read_row(const core::Collection& c, const Stmt& st, const json::storage_ptr& sp = {});
+std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id,
+                                       const json::storage_ptr& sp = {});
 ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q);
 bool record_matches(const Db& db, const core::Collection& c, std::string_view id,
                     const query::Compiled& rule);

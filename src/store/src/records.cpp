@@ -155,8 +155,8 @@ json::object read_row(const core::Collection& c, const Stmt& st, const json::sto
   return o;
 }
 
-std::optional<json::object> get_record(const Db& db, const core::Collection& c,
-                                       std::string_view id, const json::storage_ptr& sp) {
+std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id,
+                                       const json::storage_ptr& sp) {
   Stmt st(db,
           "SELECT " + select_columns(c) + " FROM " + core::quote_identifier(c.name) + where_id());
   st.bind(1, id);

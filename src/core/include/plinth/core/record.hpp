@@ -69,8 +69,8 @@ struct ViewOptions {
 // The API JSON of a record: keys sorted, collectionId/collectionName added,
 // password/tokenKey never present.
 // The result is allocated from `sp` (the default heap when empty).
-json::object record_to_api(const Collection& c, const json::object& values,
-                           const ViewOptions& opts, const json::storage_ptr& sp = {});
+json::object record_to_api(const Collection& c, const json::object& values, const ViewOptions& opts,
+                           const json::storage_ptr& sp = {});
 // The same, moving the field values out of `values` (left with moved-from values).
 json::object record_to_api(const Collection& c, json::object&& values, const ViewOptions& opts,
                            const json::storage_ptr& sp = {});

@@ -4,11 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "plinth/http/errors.hpp"
 #include "plinth/http/server.hpp"
 #include "plinth/observe/log.hpp"
+#include "plinth/util/suspend.hpp"
 #include "test_support.hpp"
 
 namespace plinth::http {
@@ -39,6 +44,102 @@ struct InProcess : ::testing::Test {
     if (thread.joinable()) thread.join();
   }
 };
+
+TEST_F(InProcess, ChunkedTrailerFieldsNeverBecomeHeaders) {
+  router.post("/whoami", [](Request& req) {
+    return Response::json(
+        200, "[\"" + std::string(req.headers.get("Authorization")) + "\",\"" + req.body + "\"]");
+  });
+  start();
+  test::Client c(server->port());
+  ASSERT_TRUE(
+      c.send("POST /whoami HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "5\r\nhello\r\n0\r\nAuthorization: Bearer smuggled\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"(["","hello"])");
+}
+
+// A stand-in for the store's writer: completes queued waits together, like a group commit.
+struct FakeWriter {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<std::promise<void>*, std::function<void()>>> queue;
+  std::atomic<int> max_batch{0};
+  bool stop = false;
+  std::thread thread{[this] {
+    std::unique_lock lock(mu);
+    for (;;) {
+      cv.wait_for(lock, 20ms, [&] { return stop; });
+      if (stop && queue.empty()) return;
+      auto batch = std::move(queue);
+      queue.clear();
+      max_batch = std::max<int>(max_batch, static_cast<int>(batch.size()));
+      lock.unlock();
+      for (auto& [done, wake] : batch) {
+        auto w = std::move(wake);
+        done->set_value();
+        if (w) w();
+      }
+      lock.lock();
+    }
+  }};
+  ~FakeWriter() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_one();
+    thread.join();
+  }
+  // What Store::write does: suspend the fiber when there is one, else block.
+  void wait() {
+    std::promise<void> done;
+    auto fut = done.get_future();
+    auto* s = util::current_suspender();
+    {
+      std::lock_guard lock(mu);
+      queue.emplace_back(&done, s ? s->waker() : std::function<void()>());
+    }
+    if (s) s->suspend();
+    fut.get();
+  }
+};
+
+TEST_F(InProcess, CooperativeWaitsShareOneWorkerThread) {
+  // One pool thread: 32 concurrent cooperative requests that each wait ~20 ms on the fake
+  // writer all finish, and their waits overlap (one batch holds many), because a waiting
+  // request's fiber frees the thread. (Sanitizer builds run these routes on pool threads,
+  // one job per write, so they overlap there too.)
+  FakeWriter writer;
+  router.post(
+      "/write",
+      [&writer](Request&) {
+        writer.wait();
+        return Response::json(200, "{}");
+      },
+      RouteOptions{.blocking = true, .cooperative = true});
+  ServerOptions opts;
+#ifdef PLINTH_NO_FIBERS
+  opts.workers = 32;
+#else
+  opts.workers = 1;
+#endif
+  start(opts);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 32; ++i) {
+    clients.emplace_back([&] {
+      test::Client c(server->port());
+      auto r = c.request("POST", "/write");
+      if (r && r->status == 200) ++ok;
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 32);
+  EXPECT_GE(writer.max_batch.load(), 8) << "the waits did not overlap";
+}
 
 TEST_F(InProcess, ThrowingHandlerGives500WithRequestIdAndServerLives) {
   router.get("/boom", [](Request&) -> Response { throw std::runtime_error("secret detail"); });

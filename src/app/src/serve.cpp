@@ -50,11 +50,16 @@ int run_serve(const ServeConfig& cfg) {
 
   std::unique_ptr<store::Store> store;
   try {
-    // A read connection per core at least: a worker serving a batch of requests keeps one.
+    // A thread serving a batch of requests keeps a read connection for the batch (even while
+    // it hashes a password), so there is one for every thread that may: each pool worker,
+    // each fiber runner (one per core) and the writer. Nobody waits for a reader then.
+    unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    unsigned threads = cfg.server.threads ? cfg.server.threads : cores;
+    unsigned workers = cfg.server.workers ? cfg.server.workers : std::max(4U, 2U * threads);
     store = store::open_sqlite_store(
         {.dir = cfg.dir,
          .durability = cfg.durability_full ? store::Durability::full : store::Durability::normal,
-         .readers = std::max(4U, std::thread::hardware_concurrency())});
+         .readers = workers + cores + 1});
   } catch (const std::exception& e) {
     logger.write(observe::LogLine(observe::Level::error, "cannot open the data directory")
                      .str("dir", cfg.dir)

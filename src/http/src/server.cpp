@@ -124,10 +124,12 @@ class RequestParser final : public bhttp::basic_parser<true> {
   }
   void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
                      beast::error_code&) override {
+    // Trailer fields of a chunked body come here too: they are dropped, never headers.
+    if (header_done_) return;
     req_.headers.add({name.data(), name.size()}, {value.data(), value.size()});
     header_bytes_ += name.size() + value.size() + 4;
   }
-  void on_header_impl(beast::error_code&) override {}
+  void on_header_impl(beast::error_code&) override { header_done_ = true; }
   void on_body_init_impl(const boost::optional<std::uint64_t>& length,
                          beast::error_code&) override {
     // Beast has already refused a length above body_limit().
@@ -147,18 +149,20 @@ class RequestParser final : public bhttp::basic_parser<true> {
 
   Request& req_;
   std::size_t header_bytes_ = 0;
+  bool header_done_ = false;
 };
 
 #ifndef PLINTH_NO_FIBERS
 constexpr bool kFibers = true;
 namespace ctx = boost::context;
 
-// Request fibers' stacks: 1 MiB each behind a guard page, mapped once per runner thread and
-// reused (a mapping per request would cost more than the switch it enables).
+// Request fibers' stacks: 8 MiB each (what a thread gets: libstdc++'s regex matcher recurses
+// per input character, and field patterns run on user text) behind a guard page, mapped once
+// per runner thread and reused; only the pages a request touches take memory.
 class StackPool {
  public:
-  static constexpr std::size_t kStackBytes = std::size_t{1} << 20;
-  static constexpr std::size_t kKeep = 128;
+  static constexpr std::size_t kStackBytes = std::size_t{8} << 20;
+  static constexpr std::size_t kKeep = 64;
   StackPool() { free_.reserve(kKeep); }
   ~StackPool() {
     for (auto& sc : free_) alloc_.deallocate(sc);
@@ -206,6 +210,7 @@ struct BlockingItem {
   RouteMatch match;
   Response res;
   net::any_completion_handler<void(Response)> resume;
+  bool cooperative = false;  // runs on a fiber runner (fixed when queued; match moves later)
 };
 
 // The blocking requests one I/O thread collected in one turn of its event loop,
@@ -292,6 +297,14 @@ class FiberRunner final : public util::Suspender {
         ready.swap(ready_);
       }
       Finished finished;
+      auto last_sent = std::chrono::steady_clock::now();
+      // Answers ready early are not held back by slow requests later in the round.
+      auto send_if_late = [&] {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_sent < std::chrono::milliseconds(1)) return;
+        send(finished);
+        last_sent = now;
+      };
       {
         std::shared_ptr<void> scope;
         if (hooks_.scope) {
@@ -304,22 +317,59 @@ class FiberRunner final : public util::Suspender {
         for (auto* task : ready) {
           --suspended_;
           resume(task, finished);
+          send_if_late();
         }
         for (auto& st : starts) {
-          auto* task = new Task;
-          task->batch = std::move(st.batch);
-          task->index = st.index;
-          task->fiber = ctx::fiber(std::allocator_arg, PooledStack{&StackPool::local()},
-                                   [this, task](ctx::fiber&& main) {
-                                     task->main = std::move(main);
-                                     hooks_.run(*task->batch, task->index);
-                                     return std::move(task->main);
-                                   });
-          resume(task, finished);
+          start(std::move(st), finished);
+          send_if_late();
         }
       }
-      for (auto& [batch, indexes] : finished) hooks_.deliver(batch, std::move(indexes));
+      send(finished);
     }
+  }
+
+  void start(Start st, Finished& finished) {
+    std::unique_ptr<Task> task;
+    try {
+      task = std::make_unique<Task>();
+      task->batch = st.batch;
+      task->index = st.index;
+      Task* t = task.get();
+      task->fiber = ctx::fiber(std::allocator_arg, PooledStack{&StackPool::local()},
+                               [this, t](ctx::fiber&& main) {
+                                 t->main = std::move(main);
+                                 hooks_.run(*t->batch, t->index);
+                                 return std::move(t->main);
+                               });
+    } catch (...) {
+      // No memory for a fiber: serve it right here, waiting on this thread like a pool job.
+      hooks_.run(*st.batch, st.index);
+      add_finished(finished, st.batch, st.index);
+      return;
+    }
+    resume(task.release(), finished);
+  }
+
+  void send(Finished& finished) {
+    for (auto& [batch, indexes] : finished) {
+      try {
+        hooks_.deliver(batch, std::move(indexes));
+      } catch (...) {
+        // Out of memory posting the answers: those connections time out.
+      }
+    }
+    finished.clear();
+  }
+
+  static void add_finished(Finished& finished, const std::shared_ptr<BlockingBatch>& batch,
+                           std::size_t index) {
+    auto it = std::find_if(finished.begin(), finished.end(),
+                           [&](const auto& f) { return f.first == batch; });
+    if (it == finished.end()) {
+      finished.push_back({batch, {}});
+      it = std::prev(finished.end());
+    }
+    it->second.push_back(index);
   }
 
   void resume(Task* task, Finished& finished) {
@@ -333,13 +383,7 @@ class FiberRunner final : public util::Suspender {
       ++suspended_;
       return;
     }
-    auto it = std::find_if(finished.begin(), finished.end(),
-                           [&](const auto& f) { return f.first == task->batch; });
-    if (it == finished.end()) {
-      finished.push_back({task->batch, {}});
-      it = std::prev(finished.end());
-    }
-    it->second.push_back(task->index);
+    add_finished(finished, task->batch, task->index);
     delete task;
   }
 
@@ -415,9 +459,7 @@ class Server::Impl {
   void run_batch(const std::shared_ptr<BlockingBatch>& batch);
   void run_item(BlockingBatch& batch, std::size_t i);
   void deliver(const std::shared_ptr<BlockingBatch>& batch, std::vector<std::size_t> indexes);
-  static bool is_cooperative(const BlockingItem& item) {
-    return kFibers && item.match.route && item.match.route->options.cooperative;
-  }
+  static bool is_cooperative(const BlockingItem& item) { return item.cooperative; }
   int classify(const beast::error_code& ec, const beast::flat_buffer& buffer) const;
 
   auto completion(std::string_view what) {
@@ -911,7 +953,9 @@ net::awaitable<Response> Server::Impl::run_blocking(Worker& w, Request& req, Rou
   // `match` lives in the caller's frame, which stays suspended until resumed.
   return net::async_initiate<decltype(net::use_awaitable), void(Response)>(
       [this, &w, &req, &match](auto resume) {
-        w.pending.push_back(BlockingItem{&req, std::move(match), Response{}, std::move(resume)});
+        bool cooperative = kFibers && match.route && match.route->options.cooperative;
+        w.pending.push_back(
+            BlockingItem{&req, std::move(match), Response{}, std::move(resume), cooperative});
         if (!w.flush_posted) {
           w.flush_posted = true;
           net::post(w.ctx, [this, &w] { flush_blocking(w); });

@@ -55,10 +55,7 @@ class SqliteStore final : public Store {
     catalog_ = load_catalog(writer_db_);
     settings_ = load_settings(writer_db_);
     for (unsigned i = 0; i < std::max(1U, opt.readers); ++i) {
-      Db r(data, false, false, opt.vfs);
-      r.exec("PRAGMA busy_timeout = 10000");
-      r.exec("PRAGMA query_only = 1");
-      readers_.push_back(std::move(r));
+      readers_.push_back(open_reader());
       free_readers_.push_back(&readers_.back());
     }
     writer_ = std::thread([this] { writer_loop(); });
@@ -285,6 +282,13 @@ class SqliteStore final : public Store {
     if (wake) wake();
   }
 
+  Db open_reader() const {
+    Db r((std::filesystem::path(opt_.dir) / "data.db").string(), false, false, opt_.vfs);
+    r.exec("PRAGMA busy_timeout = 10000");
+    r.exec("PRAGMA query_only = 1");
+    return r;
+  }
+
   Db* take_reader() {
     std::unique_lock lock(readers_mu_);
     readers_cv_.wait(lock, [&] { return !free_readers_.empty(); });
@@ -325,6 +329,14 @@ class SqliteStore final : public Store {
       } catch (const SqliteError&) {
       }
     }
+    if (!sqlite3_get_autocommit(h.db->handle())) {
+      // Still inside a transaction it cannot leave: a fresh connection takes its place,
+      // so no later read is served from a frozen snapshot.
+      try {
+        *h.db = open_reader();
+      } catch (const SqliteError&) {
+      }
+    }
   }
 
   // Ends the read transaction and gives the reader back (the batch itself goes on).
@@ -341,7 +353,8 @@ class SqliteStore final : public Store {
       if (!h.db) h.db = take_reader();
       // A snapshot begun after commit N, with no commit since, is what a new one would see.
       auto seq = commit_seq_.load(std::memory_order_acquire);
-      if (h.open && h.seq != seq) end_held_transaction(h);
+      bool committing = (seq & 1) != 0;
+      if (h.open && (h.seq != seq || committing)) end_held_transaction(h);
       try {
         if (!h.open) {
           h.db->exec_cached("BEGIN");
@@ -491,13 +504,15 @@ class SqliteStore final : public Store {
         }
       }
     }
-    // Batched readers compare this counter to know their snapshot is stale; it moves on
-    // before any waiter learns the outcome, committed or not.
+    // Batched readers compare this counter to know their snapshot is stale. It is odd while a
+    // COMMIT is under way (a snapshot begun then is never reused) and moves on again before
+    // any waiter learns the outcome, committed or not.
     struct BumpSeq {
       std::atomic<std::uint64_t>& seq;
       ~BumpSeq() { seq.fetch_add(1, std::memory_order_release); }
     };
     try {
+      commit_seq_.fetch_add(1, std::memory_order_acq_rel);
       BumpSeq bump{commit_seq_};
       writer_db_.exec("COMMIT");
     } catch (const SqliteError& e) {

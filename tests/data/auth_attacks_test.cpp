@@ -57,6 +57,52 @@ std::unique_ptr<ServerProcess> start_joined(const std::string& data_dir,
   return std::make_unique<ServerProcess>(l);
 }
 
+TEST(AuthJwt, AccountFlowTokensGetTheSameHeaderChecks) {
+  // Verification and password-reset tokens go through the same verifier as auth tokens: a
+  // key-selecting header is refused even when the signature under the real key holds.
+  SeededServer server;
+  const auto& api = server.api();
+  const std::string db = server.db_path();
+  auto user =
+      create_record(api, "users", json::serialize(user_body("flow@example.com", "flow-pass-1")));
+  auto uid = str_at(user, "/id"), cid = str_at(user, "/collectionId");
+  struct Flow {
+    const char* type;
+    const char* option;
+    const char* route;
+    json::object body_extra;
+  };
+  for (const auto& f : {Flow{"verification", "verificationToken", "confirm-verification", {}},
+                        Flow{"passwordReset",
+                             "passwordResetToken",
+                             "confirm-password-reset",
+                             {{"password", "flow-pass-2"}, {"passwordConfirm", "flow-pass-2"}}}}) {
+    auto key = signing_key(db, "users", uid, f.option);
+    json::object c{{"collectionId", cid},
+                   {"email", "flow@example.com"},
+                   {"exp", now() + 600},
+                   {"id", uid},
+                   {"type", f.type}};
+    auto payload = json::serialize(c);
+    for (const char* header :
+         {R"({"alg":"HS256","typ":"JWT","kid":"1"})",
+          R"({"alg":"HS256","jwk":{"kty":"oct","k":"AA"}})", R"({"alg":"HS256","crit":["b64"]})"}) {
+      json::object body = f.body_extra;
+      body["token"] = sign_jwt(header, payload, key);
+      auto r = api.post("/api/collections/users/" + std::string(f.route), json::serialize(body));
+      EXPECT_EQ(r.status, 400) << f.route << " " << header << " " << r.body;
+      EXPECT_NE(r.body.find("validation_invalid_token"), std::string::npos) << r.body;
+    }
+    // The same claims under a plain header are accepted: the refusal is the header's.
+    json::object body = f.body_extra;
+    body["token"] = sign_jwt(R"({"alg":"HS256","typ":"JWT"})", payload, key);
+    EXPECT_EQ(
+        api.post("/api/collections/users/" + std::string(f.route), json::serialize(body)).status,
+        204)
+        << f.route;
+  }
+}
+
 TEST(AuthJwt, ForgedAndBrokenTokensAreRefused) {
   SeededServer server;
   const auto& api = server.api();

@@ -35,7 +35,7 @@ void register_verification(http::Router& router, const std::shared_ptr<State>& s
                 auto key = guard_key("verification", *c, *record);
                 if (!st->cooldowns.try_acquire(key, st->options.resend_guard)) return no_content();
                 guarded(st->cooldowns, key, [&] {
-                  auto token = issue_record_token(*c, *record, "verification", "verificationToken");
+                  auto token = issue_account_token(*c, *record, kVerificationToken);
                   queue_mail(s, st->outbox,
                              build_mail(s, *c, *record, "verificationTemplate",
                                         {{"{TOKEN}", token}}, str(*record, "email")));
@@ -59,8 +59,7 @@ void register_verification(http::Router& router, const std::shared_ptr<State>& s
           errors["token"] = {"validation_required", "Cannot be blank.", {}};
         } else if (auto email = str(token_claims(token), "email"); email.empty()) {
           errors["token"] = {"validation_invalid_token_claims", "Missing email token claim.", {}};
-        } else if (vt = verify_record_token(s.store, token, "verification", "verificationToken");
-                   !vt) {
+        } else if (vt = verify_record_token(s.store, token, kVerificationToken); !vt) {
           errors["token"] = {"validation_invalid_token", "Invalid or expired token.", {}};
         } else if (vt->collection->id != c->id) {
           errors["token"] = {"validation_token_collection_mismatch",
@@ -101,8 +100,7 @@ void register_password_reset(http::Router& router, const std::shared_ptr<State>&
                 auto key = guard_key("passwordReset", *c, *record);
                 if (!st->cooldowns.try_acquire(key, st->options.resend_guard)) return no_content();
                 guarded(st->cooldowns, key, [&] {
-                  auto token =
-                      issue_record_token(*c, *record, "passwordReset", "passwordResetToken");
+                  auto token = issue_account_token(*c, *record, kPasswordResetToken);
                   queue_mail(s, st->outbox,
                              build_mail(s, *c, *record, "resetPasswordTemplate",
                                         {{"{TOKEN}", token}}, str(*record, "email")));
@@ -123,8 +121,7 @@ void register_password_reset(http::Router& router, const std::shared_ptr<State>&
         std::optional<VerifiedToken> vt;
         if (token.empty()) {
           errors["token"] = {"validation_required", "Cannot be blank.", {}};
-        } else if (vt = verify_record_token(s.store, token, "passwordReset", "passwordResetToken");
-                   !vt) {
+        } else if (vt = verify_record_token(s.store, token, kPasswordResetToken); !vt) {
           errors["token"] = {"validation_invalid_token", "Invalid or expired token.", {}};
         } else if (vt->collection->id != c->id) {
           errors["token"] = {"validation_token_collection_mismatch",
@@ -198,8 +195,8 @@ void register_email_change(http::Router& router, const std::shared_ptr<State>& s
         auto key = guard_key("emailChange", *c, ctx->record);
         if (!st->cooldowns.try_acquire(key, st->options.resend_guard)) return no_content();
         guarded(st->cooldowns, key, [&] {
-          auto token = issue_record_token(*c, ctx->record, "emailChange", "emailChangeToken",
-                                          {{"newEmail", new_email}});
+          auto token =
+              issue_account_token(*c, ctx->record, kEmailChangeToken, {{"newEmail", new_email}});
           queue_mail(s, st->outbox,
                      build_mail(s, *c, ctx->record, "confirmEmailChangeTemplate",
                                 {{"{TOKEN}", token}}, new_email));
@@ -208,55 +205,54 @@ void register_email_change(http::Router& router, const std::shared_ptr<State>& s
       },
       {.blocking = true});
 
-  router.post(
-      "/api/collections/{collection}/confirm-email-change",
-      [st](http::Request& req) {
-        auto& s = st->s;
-        auto c = auth_collection(s, req);
-        if (c->name == "_superusers")
-          throw http::ApiError(400, "All superusers can change their emails directly.");
-        auto body = parse_body(req);
-        auto token = str(body, "token"), password = str(body, "password");
-        core::FieldErrors errors;
-        std::optional<VerifiedToken> vt;
-        std::string new_email = str(token_claims(token), "newEmail");
-        if (token.empty()) {
-          errors["token"] = {"validation_required", "Cannot be blank.", {}};
-        } else if (new_email.empty()) {
-          errors["token"] = {"validation_invalid_token_payload",
-                             "Invalid token payload - newEmail must be set.",
-                             {}};
-        } else if (vt = verify_record_token(s.store, token, "emailChange", "emailChangeToken");
-                   !vt) {
-          errors["token"] = {"validation_invalid_token", "Invalid or expired token.", {}};
-        } else if (vt->collection->id != c->id) {
-          errors["token"] = {"validation_token_collection_mismatch",
-                             "The provided token is for different auth collection.",
-                             {}};
-        } else if (s.store.find_record_by(*c, "email", new_email)) {
-          errors["token"] = {
-              "validation_invalid_token_email", "The new email address is invalid.", {}};
-        }
-        if (password.empty()) {
-          errors["password"] = {"validation_required", "Cannot be blank.", {}};
-        } else if (password.size() > 100 || !vt || !errors.empty() ||
-                   !auth::verify_password(password, str(vt->record, "password"))) {
-          errors["password"] = {
-              "validation_invalid_password", "Missing or invalid auth record password.", {}};
-        }
-        if (!errors.empty()) invalid(errors);
-        auto& record = vt->record;
-        const std::string used_key = str(record, "tokenKey");
-        record["email"] = new_email;
-        record["verified"] = true;
-        // PocketBase renews the tokenKey when the email changes: old sessions
-        // and this token stop working.
-        record["tokenKey"] = auth::random_token_key(50);
-        save(s, *c, record, "Failed to confirm email change.", used_key);
-        st->cooldowns.clear(guard_key("emailChange", *c, record));
-        return no_content();
-      },
-      {.blocking = true});
+  router.post("/api/collections/{collection}/confirm-email-change",
+              [st](http::Request& req) {
+                auto& s = st->s;
+                auto c = auth_collection(s, req);
+                if (c->name == "_superusers")
+                  throw http::ApiError(400, "All superusers can change their emails directly.");
+                auto body = parse_body(req);
+                auto token = str(body, "token"), password = str(body, "password");
+                core::FieldErrors errors;
+                std::optional<VerifiedToken> vt;
+                std::string new_email = str(token_claims(token), "newEmail");
+                if (token.empty()) {
+                  errors["token"] = {"validation_required", "Cannot be blank.", {}};
+                } else if (new_email.empty()) {
+                  errors["token"] = {"validation_invalid_token_payload",
+                                     "Invalid token payload - newEmail must be set.",
+                                     {}};
+                } else if (vt = verify_record_token(s.store, token, kEmailChangeToken); !vt) {
+                  errors["token"] = {"validation_invalid_token", "Invalid or expired token.", {}};
+                } else if (vt->collection->id != c->id) {
+                  errors["token"] = {"validation_token_collection_mismatch",
+                                     "The provided token is for different auth collection.",
+                                     {}};
+                } else if (s.store.find_record_by(*c, "email", new_email)) {
+                  errors["token"] = {
+                      "validation_invalid_token_email", "The new email address is invalid.", {}};
+                }
+                if (password.empty()) {
+                  errors["password"] = {"validation_required", "Cannot be blank.", {}};
+                } else if (password.size() > 100 || !vt || !errors.empty() ||
+                           !auth::verify_password(password, str(vt->record, "password"))) {
+                  errors["password"] = {"validation_invalid_password",
+                                        "Missing or invalid auth record password.",
+                                        {}};
+                }
+                if (!errors.empty()) invalid(errors);
+                auto& record = vt->record;
+                const std::string used_key = str(record, "tokenKey");
+                record["email"] = new_email;
+                record["verified"] = true;
+                // PocketBase renews the tokenKey when the email changes: old sessions
+                // and this token stop working.
+                record["tokenKey"] = auth::random_token_key(50);
+                save(s, *c, record, "Failed to confirm email change.", used_key);
+                st->cooldowns.clear(guard_key("emailChange", *c, record));
+                return no_content();
+              },
+              {.blocking = true});
 }
 
 }  // namespace detail::account

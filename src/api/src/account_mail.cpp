@@ -60,12 +60,12 @@ void register_test_email(http::Router& router, const std::shared_ptr<State>& st)
         record["tokenKey"] = auth::random_token_key(50);
         mail::Placeholders extra;
         if (which == "verification") {
-          extra["{TOKEN}"] = issue_record_token(*c, record, "verification", "verificationToken");
+          extra["{TOKEN}"] = issue_account_token(*c, record, kVerificationToken);
         } else if (which == "password-reset") {
-          extra["{TOKEN}"] = issue_record_token(*c, record, "passwordReset", "passwordResetToken");
+          extra["{TOKEN}"] = issue_account_token(*c, record, kPasswordResetToken);
         } else if (which == "email-change") {
-          extra["{TOKEN}"] = issue_record_token(*c, record, "emailChange", "emailChangeToken",
-                                                {{"newEmail", email}});
+          extra["{TOKEN}"] =
+              issue_account_token(*c, record, kEmailChangeToken, {{"newEmail", email}});
         } else if (which == "otp") {
           extra["{OTP_ID}"] = "_PB_TEST_OTP_ID_";
           extra["{OTP}"] = "123456";

@@ -52,7 +52,7 @@ std::vector<json::object> recent_otps(Services& s, const core::Collection& otps,
   auto list = s.store.list_records(
       otps, {.page = 1, .per_page = 100, .skip_total = true, .compiled = std::move(q)});
   std::vector<json::object> out;
-  auto now_ms = static_cast<std::int64_t>(unix_seconds()) * 1000;
+  auto now_ms = static_cast<std::int64_t>(unix_now()) * 1000;
   for (auto& o : list.items) {
     auto created = core::parse_datetime_ms(str(o, "created"));
     if (created && *created + duration_s * 1000 > now_ms) out.push_back(std::move(o));
@@ -195,7 +195,7 @@ void register_otp(http::Router& router, const std::shared_ptr<State>& st) {
         if (!otp || str(*otp, "collectionRef") != c->id) throw kInvalid;
         auto created = core::parse_datetime_ms(str(*otp, "created"));
         auto duration = int_option(otp_options, "duration", 180);
-        if (!created || *created + duration * 1000 <= unix_seconds() * 1000) throw kInvalid;
+        if (!created || *created + duration * 1000 <= unix_now() * 1000) throw kInvalid;
         auto record = s.store.get_record(*c, str(*otp, "recordRef"));
         if (!record) throw kInvalid;
         if (!st->otp_attempts.hit("otp:" + str(*record, "id"), st->options.otp_max_attempts,

@@ -16,44 +16,13 @@ std::string str(const json::object& o, std::string_view k) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
-std::optional<double> number(const json::object& o, std::string_view k) {
-  auto* v = o.if_contains(k);
-  if (!v) return std::nullopt;
-  if (v->is_int64()) return static_cast<double>(v->get_int64());
-  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
-  if (v->is_double()) return v->get_double();
-  return std::nullopt;
-}
-
-std::pair<std::string, std::int64_t> token_option(const core::Collection& c,
-                                                  std::string_view name) {
-  auto* t = c.options.if_contains(name);
-  if (!t || !t->is_object()) return {"", 0};
-  auto d = number(t->get_object(), "duration");
-  return {str(t->get_object(), "secret"), d ? static_cast<std::int64_t>(*d) : 0};
-}
-
 }  // namespace
 
-std::int64_t unix_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string issue_record_token(const core::Collection& c, const json::object& record,
-                               std::string_view type, std::string_view secret_option,
-                               const json::object& extra) {
-  auto [secret, duration] = token_option(c, secret_option);
-  if (duration <= 0) duration = 1800;
-  json::object claims;
-  claims["collectionId"] = c.id;
+std::string issue_account_token(const core::Collection& c, const json::object& record,
+                                TokenKind kind, const json::object& extra) {
+  json::object claims = extra;
   claims["email"] = str(record, "email");
-  claims["exp"] = unix_seconds() + duration;
-  claims["id"] = str(record, "id");
-  for (const auto& kv : extra) claims[kv.key()] = kv.value();
-  claims["type"] = type;
-  return auth::sign_hs256(core::to_json(claims), str(record, "tokenKey") + secret);
+  return issue_record_token(c, record, kind, claims, token_duration(c, kind.option) > 0 ? 0 : 1800);
 }
 
 json::object token_claims(std::string_view token) {
@@ -62,34 +31,6 @@ json::object token_claims(std::string_view token) {
   auto v = core::parse_json(parts->payload_json);
   if (!v || !v->is_object()) return {};
   return v->get_object();
-}
-
-std::optional<VerifiedToken> verify_record_token(store::Store& store, std::string_view token,
-                                                 std::string_view type,
-                                                 std::string_view secret_option) {
-  auto claims = token_claims(token);
-  if (claims.empty() || str(claims, "type") != type) return std::nullopt;
-  auto id = str(claims, "id"), cid = str(claims, "collectionId");
-  if (id.empty() || cid.empty()) return std::nullopt;
-  auto collection = store.catalog()->find(cid);
-  if (!collection || collection->id != cid || !collection->is_auth()) return std::nullopt;
-  std::optional<json::object> record;
-  try {
-    record = store.get_record(*collection, id);
-  } catch (const store::StoreError&) {
-    return std::nullopt;
-  }
-  if (!record) return std::nullopt;
-  auto [secret, duration] = token_option(*collection, secret_option);
-  if (!auth::verify_hs256(token, str(*record, "tokenKey") + secret)) return std::nullopt;
-  auto now = static_cast<double>(unix_seconds());
-  auto exp = number(claims, "exp");
-  if (!exp || *exp <= now) return std::nullopt;
-  if (claims.contains("nbf")) {
-    auto nbf = number(claims, "nbf");
-    if (!nbf || *nbf > now) return std::nullopt;
-  }
-  return VerifiedToken{std::move(collection), std::move(*record), std::move(claims)};
 }
 
 bool Cooldowns::try_acquire(const std::string& key, std::chrono::seconds for_how_long) {

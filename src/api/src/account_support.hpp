@@ -14,31 +14,19 @@
 
 #include "plinth/core/collection.hpp"
 #include "plinth/store/store.hpp"
+#include "record_tokens.hpp"
 
 namespace plinth::api::detail {
 
-// A record token of `type` for `record`: HS256 over PocketBase's claims (id,
-// type, collectionId, email, exp, plus `extra`), keyed by the record's tokenKey
-// + options.<secret_option>.secret, valid for options.<secret_option>.duration.
-std::string issue_record_token(const core::Collection& c, const boost::json::object& record,
-                               std::string_view type, std::string_view secret_option,
-                               const boost::json::object& extra = {});
+// A token of `kind` for an account flow (verification, password reset, email change):
+// record_tokens' claims plus the record's email and `extra`, lasting the collection's
+// duration for that kind, or 30 minutes when it sets none.
+std::string issue_account_token(const core::Collection& c, const boost::json::object& record,
+                                TokenKind kind, const boost::json::object& extra = {});
 
-struct VerifiedToken {
-  std::shared_ptr<const core::Collection> collection;
-  boost::json::object record;
-  boost::json::object claims;
-};
-
-// The unverified claims of a token (empty when it does not parse).
+// The unverified claims of a token (empty when it does not parse): only to tell which
+// error a refused token gets, never to trust.
 boost::json::object token_claims(std::string_view token);
-
-// Checks a record token: the type claim, a live auth collection and record,
-// the signature with the record's current tokenKey (so a tokenKey change
-// revokes it), `exp` in the future and `nbf`, if any, in the past.
-std::optional<VerifiedToken> verify_record_token(store::Store& store, std::string_view token,
-                                                 std::string_view type,
-                                                 std::string_view secret_option);
 
 // Keys that are "busy" until a deadline (resend guards).
 class Cooldowns {
@@ -68,7 +56,5 @@ class WindowLimiter {
   std::mutex mu_;
   std::map<std::string, Slot> slots_;
 };
-
-std::int64_t unix_seconds();
 
 }  // namespace plinth::api::detail

@@ -61,6 +61,52 @@ TEST_F(InProcess, ChunkedTrailerFieldsNeverBecomeHeaders) {
   EXPECT_EQ(r->body, R"(["","hello"])");
 }
 
+// Answers bigger than the socket buffers go out partly at once and the rest asynchronously,
+// while the same I/O thread answers another client: both pipelined answers arrive whole, with
+// their own heads.
+TEST_F(InProcess, LargePipelinedAnswersToALateReaderArriveWhole) {
+  std::string big(8u << 20, 'x');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  router.get("/big", [&big](Request&) {
+    auto res = Response::text(200, big, "text/plain");
+    res.headers.set("X-Which", "big");
+    return res;
+  });
+  router.get("/small", [](Request&) {
+    auto res = Response::json(200, "{}");
+    res.headers.set("X-Which", "small, with a value longer than the other one");
+    return res;
+  });
+  start();
+  test::Client late(server->port(), 20s);
+  ASSERT_TRUE(late.send(test::build_request("GET", "/big") + test::build_request("GET", "/big")));
+
+  std::atomic<bool> done{false};
+  std::atomic<int> served{0};
+  std::thread other([&] {
+    test::Client c(server->port());
+    while (!done) {
+      auto r = c.request("GET", "/small");
+      if (!r || r->status != 200 || r->header("X-Which").rfind("small", 0) != 0) return;
+      served.fetch_add(1);
+    }
+  });
+  std::this_thread::sleep_for(300ms);  // the server fills the socket buffers and waits
+  auto first = late.read_response();
+  auto second = late.read_response();
+  done = true;
+  other.join();
+
+  EXPECT_GT(served.load(), 0);
+  for (const auto* r : {&first, &second}) {
+    ASSERT_TRUE(*r);
+    EXPECT_EQ((*r)->status, 200);
+    EXPECT_EQ((*r)->header("X-Which"), "big");
+    EXPECT_EQ((*r)->body.size(), big.size());
+    EXPECT_TRUE((*r)->body == big);
+  }
+}
+
 // A stand-in for the store's writer: completes queued waits together, like a group commit.
 struct FakeWriter {
   std::mutex mu;

@@ -9,11 +9,9 @@ namespace plinth::http {
 namespace {
 
 std::vector<std::string_view> path_segments(std::string_view path) {
-  std::vector<std::string_view> out;
   if (path.starts_with('/')) path.remove_prefix(1);
-  if (path.empty()) return out;
-  for (auto s : util::split(path, '/')) out.push_back(s);
-  return out;
+  if (path.empty()) return {};
+  return util::split(path, '/');
 }
 
 bool is_param(std::string_view seg) {
@@ -23,11 +21,27 @@ bool is_catch_all(std::string_view seg) {
   return is_param(seg) && seg.ends_with("...}");
 }
 
-// Matches `path` against a route's segments, filling params on success.
-bool match_segments(const std::vector<std::string>& pattern,
-                    const std::vector<std::string_view>& path,
-                    std::vector<std::pair<std::string, std::string>>& params) {
-  params.clear();
+// True when `path` fits a route's segments. Allocates nothing: most routes do not fit, and
+// every request is checked against them in turn.
+bool segments_match(const std::vector<std::string>& pattern,
+                    const std::vector<std::string_view>& path) {
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const auto& seg = pattern[i];
+    if (is_catch_all(seg)) return true;
+    if (i >= path.size()) return false;
+    if (is_param(seg)) {
+      if (path[i].empty()) return false;
+    } else if (seg != path[i]) {
+      return false;
+    }
+  }
+  return pattern.size() == path.size();
+}
+
+// The parameters of a route that fits (segments_match).
+std::vector<std::pair<std::string, std::string>> params_of(
+    const std::vector<std::string>& pattern, const std::vector<std::string_view>& path) {
+  std::vector<std::pair<std::string, std::string>> params;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     const auto& seg = pattern[i];
     if (is_catch_all(seg)) {
@@ -37,17 +51,11 @@ bool match_segments(const std::vector<std::string>& pattern,
         rest.append(path[j]);
       }
       params.emplace_back(seg.substr(1, seg.size() - 5), std::move(rest));
-      return true;
+      break;
     }
-    if (i >= path.size()) return false;
-    if (is_param(seg)) {
-      if (path[i].empty()) return false;
-      params.emplace_back(seg.substr(1, seg.size() - 2), std::string(path[i]));
-    } else if (seg != path[i]) {
-      return false;
-    }
+    if (is_param(seg)) params.emplace_back(seg.substr(1, seg.size() - 2), std::string(path[i]));
   }
-  return pattern.size() == path.size();
+  return params;
 }
 
 }  // namespace
@@ -64,28 +72,23 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   RouteMatch m;
   auto segs = path_segments(path);
   std::set<std::string> allowed;
-  std::vector<std::pair<std::string, std::string>> params;
   const Route* head_fallback = nullptr;
-  std::vector<std::pair<std::string, std::string>> head_params;
   for (const auto& r : routes_) {
-    if (!match_segments(r.segments, segs, params)) continue;
+    if (!segments_match(r.segments, segs)) continue;
     if (r.method == method) {
       m.kind = RouteMatch::Kind::found;
       m.route = &r;
-      m.params = std::move(params);
+      m.params = params_of(r.segments, segs);
       return m;
     }
-    if (method == "HEAD" && r.method == "GET" && !head_fallback) {
-      head_fallback = &r;
-      head_params = params;
-    }
+    if (method == "HEAD" && r.method == "GET" && !head_fallback) head_fallback = &r;
     allowed.insert(r.method);
     if (r.method == "GET") allowed.insert("HEAD");
   }
   if (head_fallback) {
     m.kind = RouteMatch::Kind::found;
     m.route = head_fallback;
-    m.params = std::move(head_params);
+    m.params = params_of(head_fallback->segments, segs);
     return m;
   }
   if (!allowed.empty()) {

@@ -1,6 +1,9 @@
 // plinth: the command line. Every flag can also come from a PLINTH_* environment
 // variable or a --config file (precedence: flag > environment > file).
 
+#ifdef PLINTH_MIMALLOC
+#include <mimalloc.h>
+#endif
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -175,6 +178,13 @@ int main(int argc, char** argv) {
 
   if (version->parsed()) {
     std::cout << "plinth " << PLINTH_VERSION << "\n";
+#ifdef PLINTH_MIMALLOC
+    int mi = mi_version();
+    std::cout << "allocator: mimalloc " << mi / 100 << '.' << mi / 10 % 10 << '.' << mi % 10
+              << "\n";
+#else
+    std::cout << "allocator: C library malloc\n";
+#endif
     return 0;
   }
 

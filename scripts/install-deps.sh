@@ -11,7 +11,7 @@ fi
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
-  libmimalloc-dev
+  libmimalloc-dev libre2-dev
   libcli11-dev libsqlite3-dev sqlite3 libsodium-dev libssl-dev libcrypt-dev zlib1g-dev
   libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -261,6 +261,12 @@ TEST_F(Collections, FieldValidationIsKeyedByIndex) {
        "validation_not_in_invalid"},
       {"via in field name", R"([{"name":"a_via_b","type":"text"}])", "/data/fields/0/name/code",
        "validation_found_via"},
+      {"pattern that is no regexp",
+       R"([{"name":"x","type":"text"},{"name":"code","type":"text","pattern":"^(ab"}])",
+       "/data/fields/1/pattern/code", "validation_invalid_regex"},
+      {"pattern with a backreference (not in Go's syntax)",
+       R"([{"name":"code","type":"text","pattern":"^(a)\\1$"}])", "/data/fields/0/pattern/code",
+       "validation_invalid_regex"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

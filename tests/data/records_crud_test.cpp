@@ -209,6 +209,35 @@ TEST_F(RecordsCrud, LongValuesAgainstAPatternAreCheckedWithoutHarm) {
   EXPECT_EQ(api().get("/api/health").status, 200) << "the server is still up";
 }
 
+TEST_F(RecordsCrud, PatternsHoldForValuesOfAnyLength) {
+  // A text field may allow long values (here up to 2 MB) and still have a pattern; matching is
+  // linear in the value and needs no stack in proportion to it.
+  create_collection(api(), token(), R"json({
+    "name": "longtexts", "createRule": "", "viewRule": "",
+    "fields": [{"name": "words", "type": "text", "max": 2000000, "pattern": "^([a-z]+ )*[a-z]+$"},
+               {"name": "alt", "type": "text", "max": 2000000, "pattern": "(a|b)*c"}]
+  })json");
+  std::string words;
+  while (words.size() < 1'500'000) words += "lorem ipsum dolor ";
+  words += "end";
+  auto created = api().post(records_path("longtexts"), R"({"words":")" + words + R"("})");
+  ASSERT_EQ(created.status, 200) << created.body.substr(0, 200);
+  EXPECT_EQ(str_at(created.json, "/words").size(), words.size());
+
+  auto refused = api().post(records_path("longtexts"), R"({"words":")" + words + R"(!"})");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(str_at(refused.json, "/data/words/code"), "validation_invalid_format");
+
+  // Unanchored: the match may start anywhere, and a value without one is refused.
+  std::string ab(1'000'000, 'a');
+  for (std::size_t i = 1; i < ab.size(); i += 2) ab[i] = 'b';
+  EXPECT_EQ(api().post(records_path("longtexts"), R"({"alt":")" + ab + R"(c"})").status, 200);
+  auto no_c = api().post(records_path("longtexts"), R"({"alt":")" + ab + R"("})");
+  EXPECT_EQ(no_c.status, 400);
+  EXPECT_EQ(str_at(no_c.json, "/data/alt/code"), "validation_invalid_format");
+  EXPECT_EQ(api().get("/api/health").status, 200) << "the server is still up";
+}
+
 TEST_F(RecordsCrud, JsonBodiesEndWithNewline) {
   // Go's json.Encoder terminates every body with "\n" (reference section 0).
   auto created = create(R"({})");

@@ -170,6 +170,15 @@ core::Collection collection_from_body(const json::object& body, const core::Cata
           f->raw["required"] = true;
           if (f->string_option("pattern").empty()) f->raw["pattern"] = "^[a-z0-9]+$";
         }
+        if (f->type == core::FieldType::text) {
+          auto pattern = f->string_option("pattern");
+          auto why = pattern.empty() ? std::nullopt : core::pattern_error(pattern);
+          if (why) {
+            field_errors[idx] =
+                json::object{{"pattern", error_leaf("validation_invalid_regex", *why)}};
+            continue;
+          }
+        }
         c.fields.push_back(std::move(*f));
       }
     }

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <regex>
+#include <memory>
 #include <set>
 #include <unordered_map>
+
+#include <re2/re2.h>
 
 #include "plinth/core/datetime.hpp"
 #include "plinth/core/json.hpp"
@@ -270,21 +272,27 @@ void apply_modifier(const Field& f, char op, const json::value& in, json::value&
   current = list_value(f, items);
 }
 
-// Compiled patterns, per thread: validation runs on many worker threads and
-// compiling a std::regex per record dominated create cost.
-const std::regex* cached_regex(const std::string& pattern) {
-  thread_local std::unordered_map<std::string, std::optional<std::regex>> cache;
+// Compiled patterns, per thread (compiling per record dominated create cost). RE2 speaks the
+// syntax of Go's regexp, which PocketBase uses, and matches in time linear in the value with no
+// recursion: a long value cannot exhaust a thread's (or a fiber's) stack.
+const re2::RE2* cached_regex(const std::string& pattern) {
+  thread_local std::unordered_map<std::string, std::unique_ptr<re2::RE2>> cache;
   auto it = cache.find(pattern);
   if (it == cache.end()) {
     if (cache.size() > 512) cache.clear();
-    std::optional<std::regex> re;
-    try {
-      re.emplace(pattern, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error&) {
-    }
+    re2::RE2::Options opts;
+    opts.set_log_errors(false);
+    auto re = std::make_unique<re2::RE2>(pattern, opts);
+    if (!re->ok()) re.reset();
     it = cache.emplace(pattern, std::move(re)).first;
   }
-  return it->second ? &*it->second : nullptr;
+  return it->second.get();
+}
+
+// Go's MatchString: true when the pattern matches anywhere in the value.
+bool matches_pattern(std::string_view value, const std::string& pattern) {
+  const re2::RE2* re = cached_regex(pattern);
+  return re && re2::RE2::PartialMatch(re2::StringPiece(value.data(), value.size()), *re);
 }
 
 bool settable_by_body(const Collection& c, const Field& f, const ApplyOptions& opts) {
@@ -458,6 +466,14 @@ PreparedRecord apply_body(const Collection& c, const json::object* existing,
   return rec;
 }
 
+std::optional<std::string> pattern_error(const std::string& pattern) {
+  re2::RE2::Options opts;
+  opts.set_log_errors(false);
+  re2::RE2 re(pattern, opts);
+  if (re.ok()) return std::nullopt;
+  return "error parsing regexp: " + re.error();
+}
+
 std::optional<FieldError> validate_password(const Field& f, std::string_view plain) {
   auto len = static_cast<double>(utf8_length(plain));
   double min = f.number_option_or("min", 0), max = f.number_option_or("max", 0);
@@ -470,9 +486,7 @@ std::optional<FieldError> validate_password(const Field& f, std::string_view pla
                "Must be less than " + number_text(max) + " character(s).");
   auto pattern = f.string_option("pattern");
   if (!pattern.empty()) {
-    const std::regex* re = cached_regex(pattern);
-    const std::string s(plain);
-    if (!re || !std::regex_search(s, *re))
+    if (!matches_pattern(plain, pattern))
       return err("validation_invalid_format", "Invalid value format.");
   }
   return std::nullopt;
@@ -524,8 +538,7 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
         }
         auto pattern = f.string_option("pattern");
         if (!pattern.empty()) {
-          const std::regex* re = cached_regex(pattern);
-          if (!re || !std::regex_search(s, *re)) {
+          if (!matches_pattern(s, pattern)) {
             errors[f.name] = err("validation_invalid_format", "Invalid value format.");
           }
         }

@@ -59,6 +59,9 @@ PreparedRecord apply_body(const Collection& c, const json::object* existing,
 // new plain-text value, lengths in UTF-8 characters; nullopt when it passes.
 std::optional<FieldError> validate_password(const Field& f, std::string_view plain);
 
+// Why `pattern` is not a valid field pattern (Go regexp syntax, as PocketBase), or nullopt.
+std::optional<std::string> pattern_error(const std::string& pattern);
+
 // Field-level validation of prepared values (relation targets are checked by the store).
 FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool is_create);
 

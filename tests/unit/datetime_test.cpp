@@ -7,6 +7,7 @@
 #include <string>
 
 #include "plinth/core/datetime.hpp"
+#include "plinth/util/time.hpp"
 
 namespace plinth::core {
 namespace {
@@ -40,6 +41,20 @@ TEST(Datetime, FormatMatchesGmtimeAcrossTheFourDigitYears) {
         4107542400000LL /* 2100-03-01 */, -2208988800000LL /* 1900-01-01 */, 253402300799999LL}) {
     EXPECT_EQ(format_datetime_ms(ms), reference_format(ms)) << ms;
   }
+}
+
+TEST(Datetime, LogTimestampsAreTheSameTextWithAT) {
+  std::mt19937_64 rng(7);
+  // What system_clock's nanoseconds hold: about 1678..2262.
+  std::uniform_int_distribution<std::int64_t> any(-9'000'000'000'000LL, 9'000'000'000'000LL);
+  for (int i = 0; i < 20000; ++i) {
+    auto ms = any(rng);
+    auto want = reference_format(ms);
+    want[10] = 'T';
+    ASSERT_EQ(util::format_rfc3339_ms(util::SystemTime(std::chrono::milliseconds(ms))), want) << ms;
+  }
+  // Beyond four-digit years the general formatter still answers.
+  EXPECT_EQ(format_datetime_ms(253402300800000LL), "10000-01-01 00:00:00.000Z");
 }
 
 TEST(Datetime, NormalizeKeepsCanonicalTextAndRewritesTheRest) {

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "plinth/util/time.hpp"
+
 namespace plinth::core {
 namespace {
 
@@ -88,26 +90,6 @@ std::optional<std::int64_t> parse_datetime_ms(std::string_view s) {
 
 namespace {
 
-// The civil date of a day count since 1970-01-01 (proleptic Gregorian, any sign).
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-}
-
-void put_digits(char* out, unsigned v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    out[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-}
-
 // True when s is already "YYYY-MM-DD HH:MM:SS.mmmZ" with every part in range, which is
 // exactly the text format_datetime_ms would give back for it.
 bool is_canonical(std::string_view s) {
@@ -130,37 +112,14 @@ bool is_canonical(std::string_view s) {
 }  // namespace
 
 std::string format_datetime_ms(std::int64_t ms_total) {
-  std::int64_t secs = ms_total / 1000;
-  int ms = static_cast<int>(ms_total % 1000);
-  if (ms < 0) {
-    ms += 1000;
-    --secs;
-  }
-  std::int64_t days = secs / 86400, rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
-  if (y < 0 || y > 9999) {
-    // Outside four digits: the general formatter, as before.
-    char buf[96];
-    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u %02d:%02d:%02d.%03dZ",
-                  static_cast<long long>(y), m, d, static_cast<int>(rem / 3600),
-                  static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60), ms);
-    return buf;
-  }
-  std::string out = "0000-00-00 00:00:00.000Z";
-  put_digits(&out[0], static_cast<unsigned>(y), 4);
-  put_digits(&out[5], m, 2);
-  put_digits(&out[8], d, 2);
-  put_digits(&out[11], static_cast<unsigned>(rem / 3600), 2);
-  put_digits(&out[14], static_cast<unsigned>(rem / 60 % 60), 2);
-  put_digits(&out[17], static_cast<unsigned>(rem % 60), 2);
-  put_digits(&out[20], static_cast<unsigned>(ms), 3);
-  return out;
+  char buf[96];
+  if (util::format_utc_ms(ms_total, ' ', buf)) return std::string(buf, 24);
+  // Outside four digits: the general formatter.
+  auto p = util::utc_parts(ms_total);
+  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u %02u:%02u:%02u.%03uZ",
+                static_cast<long long>(p.year), p.month, p.day, p.hour, p.minute, p.second,
+                p.millis);
+  return buf;
 }
 
 std::string normalize_datetime(std::string_view s) {

@@ -96,21 +96,76 @@ std::string LogLine::finish() {
   return std::move(buf_);
 }
 
+Logger::~Logger() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  flush();
+}
+
 void Logger::write(LogLine& line) {
   if (!enabled(line.level())) return;
-  write_raw(line.finish());
+  append(line.finish(), line.level() >= Level::warn);
 }
 
 void Logger::write_raw(std::string_view text) {
+  append(text, true);
+}
+
+void Logger::flush() {
   if (fd_ < 0) return;
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  write_pending(lock);
+}
+
+void Logger::append(std::string_view text, bool now) {
+  if (fd_ < 0) return;
+  std::unique_lock lock(mu_);
+  bool was_empty = pending_.empty();
+  pending_.append(text);
+  if (now || pending_.size() >= kMaxPending || stop_) {
+    write_pending(lock);
+    return;
+  }
+  if (!thread_.joinable()) thread_ = std::thread([this] { flusher(); });
+  if (was_empty) {
+    lock.unlock();
+    cv_.notify_one();
+  }
+}
+
+void Logger::write_pending(std::unique_lock<std::mutex>& lock) {
+  if (pending_.empty()) return;
+  std::string out;
+  out.swap(pending_);
+  // write_mu_ is taken before mu_ is let go, and let go before mu_ is taken again: batches
+  // reach the fd in the order they left pending_, and no two threads wait on each other.
+  std::unique_lock write_lock(write_mu_);
+  lock.unlock();
+  std::string_view text = out;
   while (!text.empty()) {
     ssize_t n = ::write(fd_, text.data(), text.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;  // a broken log sink must never take the server down
+      break;  // a broken log sink must never take the server down
     }
     text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  write_lock.unlock();
+  lock.lock();
+}
+
+void Logger::flusher() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
+    if (stop_) break;
+    // Lines arriving meanwhile join this write.
+    cv_.wait_for(lock, kFlushDelay, [this] { return stop_; });
+    write_pending(lock);
   }
 }
 

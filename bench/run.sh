@@ -263,7 +263,7 @@ sys.exit(0 if ok else "refresh answered " + json.dumps(d))' "$USER_EMAIL" || fai
 
 # --- measuring ------------------------------------------------------------------------------------
 RESULTS="$BENCH_WORK/results.tsv"
-printf 'workload\tsystem\tpeak_rps\tpeak_p50_us\tpeak_p99_us\trate\tachieved_rps\tp50_us\tp99_us\tp999_us\trss_kb\ttimeouts\n' >"$RESULTS"
+printf 'workload\tsystem\tpeak_rps\tpeak_p50_us\tpeak_p99_us\trate\tachieved_rps\tp50_us\tp99_us\tp999_us\trss_kb\ttimeouts\tround_rps\n' >"$RESULTS"
 WRK_BASE=(-t1 "-c$CONNS" "-d$DURATION" --latency --timeout 30s)
 WRK_CMD_SHOWN="${LOAD_CPU:+$LOAD_CPU }wrk ${WRK_BASE[*]}"
 declare -A WLABEL WPATH WSYSTEMS WRK_EXTRA HEY_EXTRA
@@ -364,6 +364,8 @@ for w in $WORKLOAD_LIST; do
     fi
   done
   col() { echo -n "${PEAKS[$1]}" | awk -v c="$2" '{print $c}' | median; }
+  # Every round's peak, in round order: the report pairs systems measured in the same round.
+  rounds_of() { echo -n "${PEAKS[$1]}" | awk '{printf "%s%.0f", (NR > 1 ? "," : ""), $1}'; }
   rate=$(awk -v p="$(col plinth-1t 1)" 'BEGIN { printf "%d", p / 2 }')
   [ "$rate" -ge 1 ] || rate=1
 
@@ -380,12 +382,12 @@ for w in $WORKLOAD_LIST; do
     kill -0 "${PID[$sys]}" 2>/dev/null || fail "$sys exited during $w: $(tail -5 "$BENCH_WORK/$sys-$w.log")"
     rss=$(hwm_kb "${PID[$sys]}")
     timeouts=$(($(echo -n "${PEAKS[$sys]}" | awk '{n += $5} END {print n + 0}') + unanswered))
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$sys" "$(col "$sys" 1)" "$(col "$sys" 2)" \
-      "$(col "$sys" 3)" "$rate" "$achieved" "$p50" "$p99" "$p999" "$rss" "$timeouts" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$sys" "$(col "$sys" 1)" "$(col "$sys" 2)" \
+      "$(col "$sys" 3)" "$rate" "$achieved" "$p50" "$p99" "$p999" "$rss" "$timeouts" "$(rounds_of "$sys")" >>"$RESULTS"
   done
   if [ "$w" = W3 ]; then
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" raw-sqlite "$(col raw-sqlite 1)" "$(col raw-sqlite 2)" \
-      "$(col raw-sqlite 3)" - - - - - "$RAW_RSS" 0 >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" raw-sqlite "$(col raw-sqlite 1)" "$(col raw-sqlite 2)" \
+      "$(col raw-sqlite 3)" - - - - - "$RAW_RSS" 0 "$(rounds_of raw-sqlite)" >>"$RESULTS"
   fi
   awk -F'\t' -v w="$w" '$1 == w {
     printf "%-4s %-11s %10.0f %9s %9s | %9s %9s %9s %9s %9s | %8.1f %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 / 1024, $12 }' "$RESULTS"

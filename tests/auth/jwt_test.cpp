@@ -261,6 +261,26 @@ class VerifyHs256RejectTest : public testing::TestWithParam<TamperCase> {};
 
 TEST_P(VerifyHs256RejectTest, Rejects) {
   EXPECT_FALSE(verify_hs256(GetParam().token, GetParam().key));
+  // The check on already decoded parts refuses every one of them too.
+  if (auto parts = decode_unverified(GetParam().token)) {
+    EXPECT_FALSE(verify_hs256(*parts, GetParam().key));
+  }
+}
+
+TEST(VerifyHs256Test, DecodedPartsVerifyAsTheTokenDoes) {
+  auto parts = decode_unverified(kPbToken);
+  ASSERT_TRUE(parts);
+  EXPECT_EQ(parts->signing_input, kPbToken.substr(0, kPbToken.rfind('.')));
+  EXPECT_EQ(parts->signature.size(), 32U);
+  EXPECT_TRUE(verify_hs256(*parts, kPbKey));
+  EXPECT_FALSE(verify_hs256(*parts, kPbKey + "x"));
+  EXPECT_FALSE(verify_hs256(*parts, ""));
+  auto tampered = *parts;
+  tampered.signing_input.back() ^= 1;
+  EXPECT_FALSE(verify_hs256(tampered, kPbKey));
+  auto other_alg = *parts;
+  other_alg.header_json = R"({"alg":"HS512"})";
+  EXPECT_FALSE(verify_hs256(other_alg, kPbKey));
 }
 
 const std::string kForgedPayloadJson =

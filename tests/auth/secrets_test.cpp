@@ -118,6 +118,16 @@ TEST_P(HmacSha256Test, MatchesRfc4231Vector) {
   EXPECT_EQ(to_hex(mac), GetParam().hex);
 }
 
+TEST(HmacSha256, AnEmptyKeyIsAKeyNotThePreviousOne) {
+  // The context is reused per thread: an empty key must not fall back to the last key used.
+  EXPECT_EQ(to_hex(hmac_sha256("some earlier key", "The quick brown fox")),
+            to_hex(hmac_sha256("some earlier key", "The quick brown fox")));
+  EXPECT_EQ(to_hex(hmac_sha256("", "The quick brown fox")),
+            "831d2f46d18799176d0da02650e0e477509404e5a1cca13bf3c028f4f4884cd7");
+  EXPECT_EQ(to_hex(hmac_sha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 std::string key_1_to_25() {
   std::string key;
   for (char c = 1; c <= 25; ++c) key.push_back(c);

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <map>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,8 +41,8 @@ TEST(Logger, LinesFromManyThreadsArriveWholeAndInOrderPerThread) {
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&logger, t] {
         for (int i = 0; i < kLines; ++i)
-          logger.write(LogLine(Level::info, "line").num("t", std::int64_t{t}).num("i",
-                                                                                std::int64_t{i}));
+          logger.write(
+              LogLine(Level::info, "line").num("t", std::int64_t{t}).num("i", std::int64_t{i}));
       });
     }
     for (auto& th : threads) th.join();

@@ -313,8 +313,10 @@ std::optional<JwtParts> decode_unverified(std::string_view token) {
   if (!segments) return std::nullopt;
   auto header = base64url_decode(segments->header);
   auto payload = base64url_decode(segments->payload);
-  if (!header || !payload || !base64url_decode(segments->signature)) return std::nullopt;
-  return JwtParts{std::move(*header), std::move(*payload)};
+  auto signature = base64url_decode(segments->signature);
+  if (!header || !payload || !signature) return std::nullopt;
+  return JwtParts{std::move(*header), std::move(*payload), std::move(*signature),
+                  std::string(segments->signing_input)};
 }
 
 std::optional<std::string> header_alg(std::string_view header_json) {
@@ -332,6 +334,13 @@ bool verify_hs256(std::string_view token, std::string_view key) {
   if (!signature || signature->size() != kHs256Bytes) return false;
   const std::string expected = hmac_sha256(key, segments->signing_input);
   return CRYPTO_memcmp(expected.data(), signature->data(), kHs256Bytes) == 0;
+}
+
+bool verify_hs256(const JwtParts& parts, std::string_view key) {
+  if (key.empty() || parts.signature.size() != kHs256Bytes) return false;
+  if (header_alg(parts.header_json) != "HS256") return false;
+  const std::string expected = hmac_sha256(key, parts.signing_input);
+  return CRYPTO_memcmp(expected.data(), parts.signature.data(), kHs256Bytes) == 0;
 }
 
 }  // namespace plinth::auth

@@ -30,6 +30,8 @@ std::string sign_hs256(std::string_view payload_json, std::string_view key);
 struct JwtParts {
   std::string header_json;
   std::string payload_json;
+  std::string signature;      // decoded bytes
+  std::string signing_input;  // "header.payload" as sent
 };
 
 // Splits and decodes a compact JWT without checking its signature. Requires
@@ -45,5 +47,7 @@ std::optional<std::string> header_alg(std::string_view header_json);
 // signature equals HMAC-SHA256(key, header.payload) (compared in constant
 // time). An empty key never verifies.
 bool verify_hs256(std::string_view token, std::string_view key);
+// The same check for a token decode_unverified has already split and decoded.
+bool verify_hs256(const JwtParts& parts, std::string_view key);
 
 }  // namespace plinth::auth

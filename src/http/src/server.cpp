@@ -245,8 +245,9 @@ class FiberRunner final : public util::Suspender {
 
   void submit(std::shared_ptr<BlockingBatch> batch, std::vector<std::size_t> indexes) {
     std::lock_guard lock(mu_);
+    bool idle = starts_.empty() && ready_.empty();
     for (auto i : indexes) starts_.push_back({batch, i});
-    cv_.notify_one();
+    if (idle) cv_.notify_one();
   }
 
   // Finishes every request it holds (suspended ones once their writes commit), then ends.
@@ -263,8 +264,11 @@ class FiberRunner final : public util::Suspender {
     Task* task = current_;
     return [this, task] {
       std::lock_guard lock(mu_);
+      // The loop waits only while both queues are empty: when either holds something it has
+      // been woken already (a group commit completes dozens of waiters in a row).
+      bool idle = starts_.empty() && ready_.empty();
       ready_.push_back(task);
-      cv_.notify_one();
+      if (idle) cv_.notify_one();
     };
   }
   void suspend() override {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <variant>
 
@@ -267,19 +268,26 @@ class SqliteStore final : public Store {
  private:
   struct Op {
     std::function<void(Db&)> fn;
-    std::promise<void> done;
-    std::function<void()> wake;  // set when the waiter is a suspended fiber
+    std::function<void()> wake;              // a suspended fiber's waker, or
+    std::optional<std::promise<void>> done;  // a blocked thread's promise
+    std::exception_ptr error;                // the fiber's outcome
   };
 
-  // Completes a waiter. The op lives on its waiter's stack: nothing of it is touched after
-  // the promise is fulfilled but the waker, moved out first.
+  // Completes a waiter. The op lives on its waiter's stack: nothing of it is touched once the
+  // waiter may run again. A fiber's outcome is stored before its waker (moved out first) is
+  // called; no promise is made for it (setting one costs an allocation and, through
+  // pthread_once, a futex wake per write).
   static void complete(Op* op, std::exception_ptr error) {
-    auto wake = std::move(op->wake);
+    if (op->wake) {
+      auto wake = std::move(op->wake);
+      op->error = std::move(error);
+      wake();
+      return;
+    }
     if (error)
-      op->done.set_exception(std::move(error));
+      op->done->set_exception(std::move(error));
     else
-      op->done.set_value();
-    if (wake) wake();
+      op->done->set_value();
   }
 
   Db open_reader() const {
@@ -399,11 +407,15 @@ class SqliteStore final : public Store {
   void write(std::function<void(Db&)> fn) {
     // Never wait for the writer while holding a reader: the writer may need one.
     if (auto& h = held(); h.store == this) release_held(h);
-    Op op{std::move(fn), {}, {}};
-    auto fut = op.done.get_future();
+    Op op{std::move(fn), {}, {}, {}};
+    std::future<void> fut;
     // On a fiber the thread goes on serving other requests while this one waits.
     auto* suspender = util::current_suspender();
-    if (suspender) op.wake = suspender->waker();
+    if (suspender) {
+      op.wake = suspender->waker();
+    } else {
+      fut = op.done.emplace().get_future();
+    }
     {
       std::lock_guard lock(queue_mu_);
       if (failed_)
@@ -412,7 +424,11 @@ class SqliteStore final : public Store {
       queue_.push_back(&op);
     }
     queue_cv_.notify_one();
-    if (suspender) suspender->suspend();
+    if (suspender) {
+      suspender->suspend();
+      if (op.error) std::rethrow_exception(op.error);
+      return;
+    }
     fut.get();
   }
 

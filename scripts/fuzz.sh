@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -Isrc/query/include -Isrc/query/src -Isrc/core/include -Isrc/util/include -Itests/query \
   tests/query/fuzz_filter.cpp tests/query/fixture.cpp src/query/src/*.cpp \
-  src/core/src/*.cpp src/util/src/*.cpp -lboost_json -lsqlite3 -lz -o "$OUT/fuzz_filter"
+  src/core/src/*.cpp src/util/src/*.cpp -lboost_json -lsqlite3 -lz -lre2 -o "$OUT/fuzz_filter"
 # New inputs go to a scratch copy; the checked-in corpus stays as it is.
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -1,6 +1,7 @@
 // GET/PATCH /api/settings (superusers): PocketBase's settings object, secrets masked.
 
 #include "common.hpp"
+#include "plinth/api/trusted_proxy.hpp"
 #include "plinth/mail/message.hpp"
 
 namespace plinth::api::detail {
@@ -92,6 +93,30 @@ json::object validate(const json::object& s) {
                                           "Must be no less than " + std::to_string(min) + ".");
     }
   };
+  if (const auto* tp = s.if_contains("trustedProxy")) {
+    json::object tp_errors;
+    const json::object* o = tp->if_object();
+    const auto* headers = o ? o->if_contains("headers") : nullptr;
+    if (headers && !headers->is_null()) {
+      bool ok = headers->is_array();
+      if (ok) {
+        for (const auto& h : headers->get_array()) {
+          // A header name: an HTTP token.
+          ok = ok && h.is_string() && !h.get_string().empty() && h.get_string().size() <= 255 &&
+               std::all_of(h.get_string().begin(), h.get_string().end(), [](char c) {
+                 return std::isalnum(static_cast<unsigned char>(c)) ||
+                        std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+               });
+        }
+      }
+      if (!ok) tp_errors["headers"] = leaf("validation_invalid_value", "Invalid value.");
+    }
+    const auto* leftmost = o ? o->if_contains("useLeftmostIP") : nullptr;
+    if (leftmost && !leftmost->is_bool() && !leftmost->is_null())
+      tp_errors["useLeftmostIP"] = leaf("validation_invalid_value", "Invalid value.");
+    if (!o) tp_errors["headers"] = leaf("validation_invalid_value", "Invalid value.");
+    if (!tp_errors.empty()) errors["trustedProxy"] = std::move(tp_errors);
+  }
   check_int("batch", "maxRequests", 0);
   check_int("batch", "timeout", 0);
   check_int("batch", "maxBodySize", 0);
@@ -145,6 +170,7 @@ void register_settings_routes(http::Router& router, Services& s) {
                    s.store.save_settings(next);
                    return 0;
                  });
+                 if (s.trusted_proxy) s.trusted_proxy->configure(next);
                  return json_response(200, masked(s.store.settings()));
                },
                {.blocking = true});

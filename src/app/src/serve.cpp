@@ -11,6 +11,7 @@
 #include "plinth/api/data.hpp"
 #include "plinth/api/ops.hpp"
 #include "plinth/api/realtime.hpp"
+#include "plinth/api/trusted_proxy.hpp"
 #include "plinth/auth/password.hpp"
 #include "plinth/auth/secrets.hpp"
 #include "plinth/core/json.hpp"
@@ -79,8 +80,10 @@ int run_serve(const ServeConfig& cfg) {
   }
   auth::LoginThrottle account_throttle(cfg.account_throttle), ip_throttle(cfg.ip_throttle);
   api::FirstRunSetup setup;
-  api::Services services{*store, logger, &account_throttle, &ip_throttle, auth_tables.get(),
-                         &setup};
+  api::TrustedProxy trusted_proxy;
+  trusted_proxy.configure(store->settings());
+  api::Services services{*store, logger,        &account_throttle, &ip_throttle, auth_tables.get(),
+                         &setup, &trusted_proxy};
   auto* store_ptr = store.get();
   mail::Outbox outbox(*store, logger,
                       {.retry_base = cfg.mail_retry_base,
@@ -149,6 +152,7 @@ int run_serve(const ServeConfig& cfg) {
   api::register_realtime_routes(router, services, hub);
 
   http::Pipeline pipeline(router, logger);
+  pipeline.use(api::real_ip(trusted_proxy));  // first: every later step sees the client's IP
   pipeline.use(http::request_id());
   pipeline.use(http::trace_context());
   pipeline.use(http::access_log(logger, http_metrics, cfg.access_log));

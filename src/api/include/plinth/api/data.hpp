@@ -23,6 +23,8 @@ class AuthTables;
 
 namespace plinth::api {
 
+class TrustedProxy;
+
 // First run: a one-time token that lets whoever holds it create the first
 // superuser through POST /api/plinth/setup, until it expires or is used.
 struct FirstRunSetup {
@@ -41,6 +43,8 @@ struct Services {
   // Audit log and API keys (none: neither is available).
   store::AuthTables* auth_tables = nullptr;
   FirstRunSetup* setup = nullptr;
+  // Reconfigured when settings.trustedProxy changes (none: nothing to update).
+  TrustedProxy* trusted_proxy = nullptr;
 };
 
 // Who is calling: resolved from the Authorization header (a bad or expired

@@ -47,7 +47,7 @@ void TrustedProxy::configure(const json::object& settings) {
 }
 
 std::string TrustedProxy::client_ip(const http::Request& req) const {
-  if (!active_.load(std::memory_order_acquire)) return req.remote_ip;
+  if (!active()) return req.remote_ip;
   std::lock_guard lock(mu_);
   for (const auto& name : headers_) {
     // The last field of that name: the one the proxy in front of us added.
@@ -76,7 +76,7 @@ std::string TrustedProxy::client_ip(const http::Request& req) const {
 
 http::Middleware real_ip(const TrustedProxy& proxy) {
   return [&proxy](http::Request& req, const http::Next& next) {
-    req.remote_ip = proxy.client_ip(req);
+    if (proxy.active()) req.remote_ip = proxy.client_ip(req);
     return next(req);
   };
 }

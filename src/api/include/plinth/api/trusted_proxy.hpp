@@ -21,6 +21,8 @@ class TrustedProxy {
   void configure(const boost::json::object& settings);
   // The client's address for `req` (its peer's when no configured header holds one).
   std::string client_ip(const http::Request& req) const;
+  // Whether any header is configured (else client_ip is always the peer's).
+  bool active() const { return active_.load(std::memory_order_acquire); }
 
  private:
   std::atomic<bool> active_{false};  // any header configured: the per-request fast path

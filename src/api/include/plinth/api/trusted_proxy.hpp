@@ -2,11 +2,11 @@
 // The client's address behind a reverse proxy, as PocketBase's settings.trustedProxy says:
 // with `headers` set (e.g. ["X-Forwarded-For"] or ["CF-Connecting-IP"]), the first of them
 // that holds a valid IP gives it — the rightmost address of its last value, or the leftmost
-// with `useLeftmostIP` — else the peer's address. Login throttles, rate limits, the audit
-// log and the access log then see clients, not the proxy.
+// with `useLeftmostIP` — else the peer's address. The login throttles, the audit log and the
+// access log then see clients, not the proxy.
 
-#include <boost/json/object.hpp>
 #include <atomic>
+#include <boost/json/object.hpp>
 #include <mutex>
 #include <string>
 #include <vector>

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <system_error>
 
 #include "plinth/util/strings.hpp"
 #include "plinth/util/time.hpp"
@@ -130,7 +131,15 @@ void Logger::append(std::string_view text, bool now) {
     write_pending(lock);
     return;
   }
-  if (!thread_.joinable()) thread_ = std::thread([this] { flusher(); });
+  if (!thread_.joinable()) {
+    try {
+      thread_ = std::thread([this] { flusher(); });
+    } catch (const std::system_error&) {
+      // No thread to be had (resource limits): this line, and the next ones, go out at once.
+      write_pending(lock);
+      return;
+    }
+  }
   if (was_empty) {
     lock.unlock();
     cv_.notify_one();

@@ -20,13 +20,15 @@
 namespace plinth::api {
 namespace detail::account {
 
+constexpr std::string_view kSuperusersVerified = "All superusers are verified by default.";
+constexpr std::string_view kSuperusersChangeEmail =
+    "All superusers can change their emails directly.";
+
 void register_verification(http::Router& router, const std::shared_ptr<State>& st) {
   router.post("/api/collections/{collection}/request-verification",
               [st](http::Request& req) {
                 auto& s = st->s;
-                auto c = auth_collection(s, req);
-                if (c->name == "_superusers")
-                  throw http::ApiError(400, "All superusers are verified by default.");
+                auto c = auth_collection(s, req, kSuperusersVerified);
                 auto email = email_from(req);
                 check_outbox_room(*st);
                 auto record = s.store.find_record_by(*c, "email", email);
@@ -48,9 +50,7 @@ void register_verification(http::Router& router, const std::shared_ptr<State>& s
       "/api/collections/{collection}/confirm-verification",
       [st](http::Request& req) {
         auto& s = st->s;
-        auto c = auth_collection(s, req);
-        if (c->name == "_superusers")
-          throw http::ApiError(400, "All superusers are verified by default.");
+        auto c = auth_collection(s, req, kSuperusersVerified);
         auto body = parse_body(req);
         auto token = str(body, "token");
         core::FieldErrors errors;
@@ -169,9 +169,7 @@ void register_email_change(http::Router& router, const std::shared_ptr<State>& s
       "/api/collections/{collection}/request-email-change",
       [st](http::Request& req) {
         auto& s = st->s;
-        auto c = auth_collection(s, req);
-        if (c->name == "_superusers")
-          throw http::ApiError(400, "All superusers can change their emails directly.");
+        auto c = auth_collection(s, req, kSuperusersChangeEmail);
         auto ctx = request_auth(s, req);
         if (!ctx) throw http::ApiError(401, "The request requires valid auth record.");
         if (ctx->collection->id != c->id)
@@ -208,9 +206,7 @@ void register_email_change(http::Router& router, const std::shared_ptr<State>& s
   router.post("/api/collections/{collection}/confirm-email-change",
               [st](http::Request& req) {
                 auto& s = st->s;
-                auto c = auth_collection(s, req);
-                if (c->name == "_superusers")
-                  throw http::ApiError(400, "All superusers can change their emails directly.");
+                auto c = auth_collection(s, req, kSuperusersChangeEmail);
                 auto body = parse_body(req);
                 auto token = str(body, "token"), password = str(body, "password");
                 core::FieldErrors errors;

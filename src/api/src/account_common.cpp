@@ -75,6 +75,13 @@ std::shared_ptr<const core::Collection> auth_collection(Services& s, const http:
   return c;
 }
 
+std::shared_ptr<const core::Collection> auth_collection(Services& s, const http::Request& req,
+                                                        std::string_view superuser_refusal) {
+  auto c = auth_collection(s, req);
+  if (c->name == "_superusers") throw http::ApiError(400, std::string(superuser_refusal));
+  return c;
+}
+
 // Checks an email form value; adds the error under `field`.
 void check_email(core::FieldErrors& errors, const std::string& field, const std::string& value) {
   if (value.empty()) {

@@ -42,6 +42,9 @@ std::int64_t int_option(const json::object& o, std::string_view k, std::int64_t 
 [[noreturn]] void invalid(const core::FieldErrors& errors);
 // The route's auth collection (404 otherwise).
 std::shared_ptr<const core::Collection> auth_collection(Services& s, const http::Request& req);
+// The same, refusing _superusers with a 400 carrying `superuser_refusal` (their flows differ).
+std::shared_ptr<const core::Collection> auth_collection(Services& s, const http::Request& req,
+                                                        std::string_view superuser_refusal);
 // Checks an email form value; adds the error under `field`.
 void check_email(core::FieldErrors& errors, const std::string& field, const std::string& value);
 // Email addresses compared as PocketBase stores and finds them (ASCII case-insensitive).

@@ -112,14 +112,7 @@ bool is_canonical(std::string_view s) {
 }  // namespace
 
 std::string format_datetime_ms(std::int64_t ms_total) {
-  char buf[96];
-  if (util::format_utc_ms(ms_total, ' ', buf)) return std::string(buf, 24);
-  // Outside four digits: the general formatter.
-  auto p = util::utc_parts(ms_total);
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u %02u:%02u:%02u.%03uZ",
-                static_cast<long long>(p.year), p.month, p.day, p.hour, p.minute, p.second,
-                p.millis);
-  return buf;
+  return util::format_utc_ms(ms_total, ' ');
 }
 
 std::string normalize_datetime(std::string_view s) {

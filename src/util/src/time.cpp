@@ -1,8 +1,6 @@
 #include "plinth/util/time.hpp"
 
-#include <algorithm>
 #include <cstdio>
-#include <ctime>
 
 namespace plinth::util {
 
@@ -28,7 +26,10 @@ void put_digits(char* out, unsigned v, int n) {
   }
 }
 
-}  // namespace
+struct UtcParts {
+  std::int64_t year;
+  unsigned month, day, hour, minute, second, millis;
+};
 
 UtcParts utc_parts(std::int64_t ms_total) {
   std::int64_t secs = ms_total / 1000;
@@ -51,31 +52,33 @@ UtcParts utc_parts(std::int64_t ms_total) {
   return p;
 }
 
-bool format_utc_ms(std::int64_t ms, char sep, char* out) {
+}  // namespace
+
+std::string format_utc_ms(std::int64_t ms, char sep) {
   auto p = utc_parts(ms);
-  if (p.year < 0 || p.year > 9999) return false;
+  if (p.year < 0 || p.year > 9999) {
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u%c%02u:%02u:%02u.%03uZ",
+                  static_cast<long long>(p.year), p.month, p.day, sep, p.hour, p.minute, p.second,
+                  p.millis);
+    return buf;
+  }
   static constexpr char kShape[] = "0000-00-00 00:00:00.000Z";
-  std::copy(kShape, kShape + 24, out);
+  std::string out(kShape, 24);
   out[10] = sep;
-  put_digits(out, static_cast<unsigned>(p.year), 4);
-  put_digits(out + 5, p.month, 2);
-  put_digits(out + 8, p.day, 2);
-  put_digits(out + 11, p.hour, 2);
-  put_digits(out + 14, p.minute, 2);
-  put_digits(out + 17, p.second, 2);
-  put_digits(out + 20, p.millis, 3);
-  return true;
+  put_digits(&out[0], static_cast<unsigned>(p.year), 4);
+  put_digits(&out[5], p.month, 2);
+  put_digits(&out[8], p.day, 2);
+  put_digits(&out[11], p.hour, 2);
+  put_digits(&out[14], p.minute, 2);
+  put_digits(&out[17], p.second, 2);
+  put_digits(&out[20], p.millis, 3);
+  return out;
 }
 
 std::string format_rfc3339_ms(SystemTime t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  char buf[96];
-  if (format_utc_ms(ms, 'T', buf)) return std::string(buf, 24);
-  auto p = utc_parts(ms);
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-                static_cast<long long>(p.year), p.month, p.day, p.hour, p.minute, p.second,
-                p.millis);
-  return buf;
+  return format_utc_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(), 'T');
 }
 
 double unix_seconds(SystemTime t) {

@@ -1,8 +1,6 @@
 #include "plinth/core/datetime.hpp"
 
 #include <cctype>
-#include <cstdio>
-#include <ctime>
 
 #include "plinth/util/time.hpp"
 

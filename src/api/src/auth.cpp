@@ -386,9 +386,11 @@ void register_auth_routes(http::Router& router, Services& s) {
   router.post(
       "/api/collections/{collection}/auth-with-password",
       [&s](http::Request& req) { return auth_with_password(s, req); }, blocking);
-  router.post(
-      "/api/collections/{collection}/auth-refresh",
-      [&s](http::Request& req) { return auth_refresh(s, req); }, blocking);
+  // A refresh hashes no password: it runs on a fiber runner with the record routes rather
+  // than waking a pool thread of its own, as a POST that might wait for a commit would.
+  router.post("/api/collections/{collection}/auth-refresh",
+              [&s](http::Request& req) { return auth_refresh(s, req); },
+              {.blocking = true, .cooperative = true});
   router.get(
       "/api/collections/{collection}/auth-methods",
       [&s](http::Request& req) { return auth_methods(s, req); }, blocking);

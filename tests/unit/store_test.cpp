@@ -116,6 +116,10 @@ TEST(Store, GroupCommitIsolatesAFailingOperation) {
   EXPECT_EQ(after.operations - before.operations, static_cast<std::uint64_t>(kWriters));
   EXPECT_LT(after.commits - before.commits, static_cast<std::uint64_t>(kWriters))
       << "no operations shared a commit";
+  // Durability full (the default): every commit was synced before its writers returned, and
+  // one sync may cover several commits.
+  EXPECT_GE(after.syncs - before.syncs, 1U);
+  EXPECT_LE(after.syncs - before.syncs, after.commits - before.commits);
   auto first = s->get_record(*c, "dupdupdupdupdup");
   ASSERT_TRUE(first);
   EXPECT_EQ(first->at("title").as_string(), "first");
@@ -225,6 +229,7 @@ TEST(Store, SchemaChangeOnPopulatedTablePreservesDataOrRollsBack) {
     });
   }
   for (auto& w : writers) w.join();
+  EXPECT_EQ(s->write_stats().syncs, 0U) << "durability normal syncs the WAL at checkpoints only";
 
   // rename title -> headline, retype count text -> number and tag single -> multi,
   // remove old, add extra, index headline.

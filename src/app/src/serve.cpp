@@ -110,6 +110,11 @@ int run_serve(const ServeConfig& cfg) {
       "plinth_store_commits_total",
       "Group commits (one transaction each) made by the store's writer.",
       [store_ptr] { return static_cast<double>(store_ptr->write_stats().commits); });
+  registry.callback_counter(
+      "plinth_store_wal_syncs_total",
+      "Syncs of the write-ahead log before acknowledging writes (durability full); one covers "
+      "every commit made since the one before.",
+      [store_ptr] { return static_cast<double>(store_ptr->write_stats().syncs); });
 
   // Realtime: committed changes flow from the store's writer to the hub's dispatcher.
   auto realtime_policy = api::make_realtime_policy(services);

@@ -59,6 +59,13 @@ class SqliteStore final : public Store {
       readers_.push_back(open_reader());
       free_readers_.push_back(&readers_.back());
     }
+    if (opt.durability == Durability::full) {
+      // From here on COMMIT writes the WAL without waiting for the disk; the syncer thread
+      // makes it durable before a batch is acknowledged (see sync_loop). What ran above
+      // (migrations) was committed with synchronous = FULL.
+      writer_db_.exec("PRAGMA synchronous = NORMAL");
+      syncer_ = std::thread([this] { sync_loop(); });
+    }
     writer_ = std::thread([this] { writer_loop(); });
   }
 
@@ -69,6 +76,13 @@ class SqliteStore final : public Store {
     }
     queue_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    {
+      std::lock_guard lock(sync_mu_);
+      sync_stopping_ = true;
+    }
+    sync_cv_.notify_all();
+    if (syncer_.joinable()) syncer_.join();  // after it acknowledged what was committed
+    if (wal_file_) wal_file_->pMethods->xClose(wal_file_);
   }
 
   std::shared_ptr<const core::Catalog> catalog() const override {
@@ -545,22 +559,104 @@ class SqliteStore final : public Store {
       stats_.operations += batch.size();
       stats_.commits += 1;
     }
+    Committed done{batch, std::move(results), std::move(pending_), batch_listener_};
+    if (!syncer_.joinable()) {
+      acknowledge(done);
+      return;
+    }
+    {
+      std::lock_guard lock(sync_mu_);
+      to_sync_.push_back(std::move(done));
+    }
+    sync_cv_.notify_one();
+  }
+
+  // A committed batch on its way to its waiters.
+  struct Committed {
+    std::vector<Op*> ops;
+    std::vector<std::exception_ptr> results;  // per op: what it threw (rolled back alone)
+    detail::ChangeLog changes;
+    CommitListener listener;
+  };
+
+  void acknowledge(Committed& c) {
     // Published before any waiter is completed: a client that saw its write
     // acknowledged can rely on the event being on its way, in commit order.
-    if (batch_listener_ && !pending_.empty()) batch_listener_(std::move(pending_));
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (!results[i]) {
-        complete(batch[i], nullptr);
+    if (c.listener && !c.changes.empty()) c.listener(std::move(c.changes));
+    for (std::size_t i = 0; i < c.ops.size(); ++i) {
+      if (!c.results[i]) {
+        complete(c.ops[i], nullptr);
         continue;
       }
       try {
-        std::rethrow_exception(results[i]);
+        std::rethrow_exception(c.results[i]);
       } catch (const SqliteError& e) {
-        complete(batch[i], std::make_exception_ptr(to_store_error(e)));
+        complete(c.ops[i], std::make_exception_ptr(to_store_error(e)));
       } catch (...) {
-        complete(batch[i], results[i]);
+        complete(c.ops[i], c.results[i]);
       }
     }
+  }
+
+  // Durability full, syncer thread: the writer's COMMIT put a batch in the WAL (page cache);
+  // one sync of the WAL file here makes it, and every batch committed before it, durable, and
+  // only then are its waiters told. The writer meanwhile runs the next batch, so the wait
+  // for the disk overlaps with the work of the next commit instead of stalling it; batches
+  // that commit during one sync share the next.
+  //
+  // The sync goes through a handle of the syncer's own on the WAL file, opened with the same
+  // VFS: Linux syncs a file through any descriptor of it, and SQLite's handle is never
+  // touched from two threads. A batch is visible to readers from its COMMIT, slightly before
+  // it is durable and acknowledged (as with "local" reads elsewhere): after a power cut a
+  // write that nobody was told of may be gone although a reader saw it; an acknowledged one
+  // never is, and a killed process loses nothing (the page cache survives it).
+  void sync_loop() {
+    for (;;) {
+      std::deque<Committed> batch;
+      {
+        std::unique_lock lock(sync_mu_);
+        sync_cv_.wait(lock, [&] { return sync_stopping_ || !to_sync_.empty(); });
+        if (to_sync_.empty()) return;  // stopping, nothing left to acknowledge
+        batch.swap(to_sync_);
+      }
+      int rc = sync_wal();
+      if (rc == SQLITE_OK) {
+        {
+          std::lock_guard lock(queue_mu_);
+          stats_.syncs += 1;
+        }
+        for (auto& c : batch) acknowledge(c);
+        continue;
+      }
+      // As a failed COMMIT: nothing of these batches is acknowledged, no more writes.
+      {
+        std::lock_guard lock(queue_mu_);
+        failed_ = true;
+      }
+      auto err = std::make_exception_ptr(
+          to_store_error(SqliteError(rc & 0xff, rc, "cannot sync the write-ahead log")));
+      for (auto& c : batch) {
+        for (auto* op : c.ops) complete(op, err);
+      }
+    }
+  }
+
+  int sync_wal() {
+    if (!wal_file_) {
+      sqlite3_vfs* vfs = sqlite3_vfs_find(opt_.vfs.empty() ? nullptr : opt_.vfs.c_str());
+      if (!vfs) return SQLITE_IOERR;
+      sqlite3_filename wal = sqlite3_filename_wal(sqlite3_db_filename(writer_db_.handle(), "main"));
+      wal_storage_.assign(static_cast<std::size_t>(vfs->szOsFile), std::byte{0});
+      auto* file = reinterpret_cast<sqlite3_file*>(wal_storage_.data());
+      int out = 0;
+      int rc = vfs->xOpen(vfs, wal, file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_WAL, &out);
+      if (rc != SQLITE_OK) {
+        if (file->pMethods) file->pMethods->xClose(file);
+        return rc;
+      }
+      wal_file_ = file;
+    }
+    return wal_file_->pMethods->xSync(wal_file_, SQLITE_SYNC_NORMAL);
   }
 
   void reload_catalog() {
@@ -584,6 +680,15 @@ class SqliteStore final : public Store {
   detail::ChangeLog pending_;      // writer thread: changes of the current batch
 
   std::atomic<std::uint64_t> commit_seq_{0};  // bumped after every COMMIT of the writer
+
+  // Durability full: batches committed but not yet synced, and the thread syncing them.
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<Committed> to_sync_;
+  bool sync_stopping_ = false;
+  std::vector<std::byte> wal_storage_;  // syncer thread: its sqlite3_file of the WAL
+  sqlite3_file* wal_file_ = nullptr;
+  std::thread syncer_;
   std::deque<Db> readers_;
   std::vector<Db*> free_readers_;
   std::mutex readers_mu_;

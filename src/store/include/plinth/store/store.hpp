@@ -82,6 +82,7 @@ struct ListResult {
 struct WriteStats {
   std::uint64_t operations = 0;
   std::uint64_t commits = 0;
+  std::uint64_t syncs = 0;  // durability full: WAL syncs, each covering one or more commits
 };
 
 // Record operations inside one transaction (see Store::transaction).

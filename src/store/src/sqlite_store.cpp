@@ -77,7 +77,7 @@ class SqliteStore final : public Store {
     queue_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
     {
-      std::lock_guard lock(sync_mu_);
+      std::lock_guard lock(queue_mu_);
       sync_stopping_ = true;
     }
     sync_cv_.notify_all();
@@ -450,25 +450,38 @@ class SqliteStore final : public Store {
   // (nullptr when nobody listens).
   detail::ChangeLog* change_log() { return batch_listener_ ? &pending_ : nullptr; }
 
+  // The writer's open transaction: the operations run in it so far, with their outcomes.
+  struct Txn {
+    bool open = false;
+    std::vector<Op*> ops;
+    std::vector<std::exception_ptr> results;  // per op: what it threw (rolled back alone)
+  };
+
   void writer_loop() {
+    Txn txn;
     for (;;) {
-      std::vector<Op*> batch;
+      std::vector<Op*> ops;
+      bool commit = false;
       {
         std::unique_lock lock(queue_mu_);
-        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty() && stopping_) return;
-        while (!queue_.empty() && batch.size() < opt_.max_batch) {
-          batch.push_back(queue_.front());
+        // While the syncer is busy, an open transaction stays open and takes in the writes
+        // that arrive meanwhile; it commits when the syncer is free. One commit (and one set
+        // of WAL frames) then carries what would otherwise take several, at no extra wait:
+        // nothing committed now could be acknowledged before the sync under way ends anyway.
+        queue_cv_.wait(lock,
+                       [&] { return stopping_ || !queue_.empty() || (txn.open && !sync_busy_); });
+        if (queue_.empty() && !txn.open && stopping_) return;
+        while (!queue_.empty() && txn.ops.size() + ops.size() < opt_.max_batch) {
+          ops.push_back(queue_.front());
           queue_.pop_front();
         }
-        batch_listener_ = listener_;
+        if (!txn.open) batch_listener_ = listener_;
+        commit = !sync_busy_ || stopping_ || txn.ops.size() + ops.size() >= opt_.max_batch;
       }
-      pending_.clear();
-      run_batch(batch);
-      pending_.clear();
+      run_ops(txn, ops);
+      if (commit && txn.open) commit_txn(txn);
     }
   }
-
   // Maps a SQLite failure to the error a waiter sees.
   static StoreError to_store_error(const SqliteError& e) {
     switch (e.code()) {
@@ -497,33 +510,44 @@ class SqliteStore final : public Store {
     for (auto* op : batch) complete(op, err);
   }
 
-  void run_batch(const std::vector<Op*>& batch) {
-    std::vector<std::exception_ptr> results(batch.size());
-    try {
-      writer_db_.exec("BEGIN IMMEDIATE");
-    } catch (const SqliteError& e) {
-      fail_all(batch, e);
-      return;
+  // Runs `ops` in the open transaction (beginning one if none is), each in its own SAVEPOINT.
+  void run_ops(Txn& txn, const std::vector<Op*>& ops) {
+    if (ops.empty()) return;
+    if (!txn.open) {
+      pending_.clear();
+      try {
+        writer_db_.exec("BEGIN IMMEDIATE");
+      } catch (const SqliteError& e) {
+        fail_all(ops, e);
+        return;
+      }
+      txn.open = true;
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      txn.ops.push_back(ops[i]);
+      txn.results.emplace_back();
       std::size_t logged = pending_.size();
       try {
         writer_db_.exec_cached("SAVEPOINT op");
-        batch[i]->fn(writer_db_);
+        ops[i]->fn(writer_db_);
         writer_db_.exec_cached("RELEASE op");
       } catch (...) {
-        results[i] = std::current_exception();
+        auto error = std::current_exception();
+        txn.results.back() = error;
         pending_.resize(logged);
         if (sqlite3_get_autocommit(writer_db_.handle())) {
-          // SQLite rolled the whole transaction back (I/O error, disk full...):
-          // every operation of this batch is lost, none may be acknowledged.
+          // SQLite rolled the whole transaction back (I/O error, disk full...): every
+          // operation in it, and those not run yet, is lost; none may be acknowledged.
+          std::vector<Op*> lost = std::move(txn.ops);
+          lost.insert(lost.end(), ops.begin() + static_cast<std::ptrdiff_t>(i) + 1, ops.end());
+          txn = {};
+          pending_.clear();
           try {
-            std::rethrow_exception(results[i]);
+            std::rethrow_exception(error);
           } catch (const SqliteError& e) {
-            fail_all(batch, e);
+            fail_all(lost, e);
           } catch (...) {
-            auto err = std::current_exception();
-            for (auto* op : batch) complete(op, err);
+            for (auto* op : lost) complete(op, error);
           }
           return;
         }
@@ -534,6 +558,11 @@ class SqliteStore final : public Store {
         }
       }
     }
+  }
+
+  void commit_txn(Txn& txn) {
+    Txn done = std::move(txn);
+    txn = {};
     // Batched readers compare this counter to know their snapshot is stale. It is odd while a
     // COMMIT is under way (a snapshot begun then is never reused) and moves on again before
     // any waiter learns the outcome, committed or not.
@@ -551,22 +580,27 @@ class SqliteStore final : public Store {
         if (!sqlite3_get_autocommit(writer_db_.handle())) writer_db_.exec("ROLLBACK");
       } catch (...) {
       }
-      fail_all(batch, e);
+      pending_.clear();
+      fail_all(done.ops, e);
+      return;
+    }
+    Committed c{std::move(done.ops), std::move(done.results), std::move(pending_), batch_listener_};
+    pending_.clear();
+    if (!syncer_.joinable()) {
+      {
+        std::lock_guard lock(queue_mu_);
+        stats_.operations += c.ops.size();
+        stats_.commits += 1;
+      }
+      acknowledge(c);
       return;
     }
     {
       std::lock_guard lock(queue_mu_);
-      stats_.operations += batch.size();
+      stats_.operations += c.ops.size();
       stats_.commits += 1;
-    }
-    Committed done{batch, std::move(results), std::move(pending_), batch_listener_};
-    if (!syncer_.joinable()) {
-      acknowledge(done);
-      return;
-    }
-    {
-      std::lock_guard lock(sync_mu_);
-      to_sync_.push_back(std::move(done));
+      to_sync_.push_back(std::move(c));
+      sync_busy_ = true;
     }
     sync_cv_.notify_one();
   }
@@ -613,25 +647,30 @@ class SqliteStore final : public Store {
   void sync_loop() {
     for (;;) {
       std::deque<Committed> batch;
+      bool failed = false;
       {
-        std::unique_lock lock(sync_mu_);
+        std::unique_lock lock(queue_mu_);
         sync_cv_.wait(lock, [&] { return sync_stopping_ || !to_sync_.empty(); });
         if (to_sync_.empty()) return;  // stopping, nothing left to acknowledge
         batch.swap(to_sync_);
+        // After a failed sync, no later sync is trusted to cover what came before it.
+        failed = failed_;
       }
-      int rc = sync_wal();
-      if (rc == SQLITE_OK) {
-        {
-          std::lock_guard lock(queue_mu_);
-          stats_.syncs += 1;
-        }
-        for (auto& c : batch) acknowledge(c);
-        continue;
-      }
-      // As a failed COMMIT: nothing of these batches is acknowledged, no more writes.
+      int rc = failed ? SQLITE_IOERR_FSYNC : sync_wal();
       {
         std::lock_guard lock(queue_mu_);
-        failed_ = true;
+        if (rc == SQLITE_OK) {
+          stats_.syncs += 1;
+        } else {
+          // As a failed COMMIT: nothing of these batches is acknowledged, no more writes.
+          failed_ = true;
+        }
+        if (to_sync_.empty()) sync_busy_ = false;
+      }
+      queue_cv_.notify_all();  // the writer may commit its open transaction now
+      if (rc == SQLITE_OK) {
+        for (auto& c : batch) acknowledge(c);
+        continue;
       }
       auto err = std::make_exception_ptr(
           to_store_error(SqliteError(rc & 0xff, rc, "cannot sync the write-ahead log")));
@@ -681,10 +720,11 @@ class SqliteStore final : public Store {
 
   std::atomic<std::uint64_t> commit_seq_{0};  // bumped after every COMMIT of the writer
 
-  // Durability full: batches committed but not yet synced, and the thread syncing them.
-  std::mutex sync_mu_;
+  // Durability full: batches committed but not yet synced (under queue_mu_), and the thread
+  // syncing them.
   std::condition_variable sync_cv_;
   std::deque<Committed> to_sync_;
+  bool sync_busy_ = false;  // a batch was handed to the syncer and is not yet synced
   bool sync_stopping_ = false;
   std::vector<std::byte> wal_storage_;  // syncer thread: its sqlite3_file of the WAL
   sqlite3_file* wal_file_ = nullptr;

@@ -128,7 +128,9 @@ void check_auth_rule(Services& s, const http::Request& req, const core::Collecti
                      const json::object& record,
                      const std::optional<AuthContext>* known_caller = nullptr) {
   auto rule = option_rule(c, "authRule");
-  auto caller = known_caller ? *known_caller : request_auth(s, req);
+  std::optional<AuthContext> looked_up;
+  if (!known_caller) looked_up = request_auth(s, req);
+  const auto& caller = known_caller ? *known_caller : looked_up;
   if (caller && caller->superuser()) return;
   bool ok = false;
   if (!rule) {

@@ -39,7 +39,7 @@ void Db::clear_cache() {
   cache_.clear();
 }
 
-sqlite3_stmt* Db::checkout(const std::string& sql) const {
+Db::Cached* Db::checkout(std::string_view sql) const {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     if (cache_.size() >= 256) {
@@ -57,18 +57,17 @@ sqlite3_stmt* Db::checkout(const std::string& sql) const {
     int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                 SQLITE_PREPARE_PERSISTENT, &st, nullptr);
     if (rc != SQLITE_OK) throw_error("prepare");
-    it = cache_.emplace(sql, Cached{st, false}).first;
+    it = cache_.emplace(std::string(sql), Cached{st, false}).first;
   }
   if (it->second.in_use) return nullptr;
   it->second.in_use = true;
-  return it->second.stmt;
+  return &it->second;
 }
 
-void Db::checkin(const std::string& sql, sqlite3_stmt* stmt) const {
-  sqlite3_reset(stmt);
-  sqlite3_clear_bindings(stmt);
-  auto it = cache_.find(sql);
-  if (it != cache_.end() && it->second.stmt == stmt) it->second.in_use = false;
+void Db::checkin(Cached* cached) {
+  sqlite3_reset(cached->stmt);
+  sqlite3_clear_bindings(cached->stmt);
+  cached->in_use = false;
 }
 
 void Db::throw_error(std::string_view context) const {
@@ -89,15 +88,15 @@ void Db::exec(std::string_view sql) {
 }
 
 void Db::exec_cached(const std::string& sql) {
-  sqlite3_stmt* st = checkout(sql);
-  if (!st) {
+  Cached* cached = checkout(sql);
+  if (!cached) {
     exec(sql);
     return;
   }
-  int rc = sqlite3_step(st);
+  int rc = sqlite3_step(cached->stmt);
   int ext = sqlite3_extended_errcode(db_);
   std::string msg = rc == SQLITE_DONE || rc == SQLITE_ROW ? std::string() : sqlite3_errmsg(db_);
-  checkin(sql, st);
+  checkin(cached);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw SqliteError(ext & 0xff, ext, msg);
 }
 
@@ -105,13 +104,13 @@ std::int64_t Db::changes() const {
   return sqlite3_changes64(db_);
 }
 
-Stmt::Stmt(const Db& db, std::string_view sql) : db_(db), sql_(sql) {
+Stmt::Stmt(const Db& db, std::string_view sql) : db_(db) {
   // Statements come from the connection's cache: preparing (parsing and
   // planning) costs more than running a point read. A statement already in
   // use (a nested query with the same text) gets a private copy.
-  stmt_ = db.checkout(sql_);
-  if (stmt_) {
-    cached_ = true;
+  cached_ = db.checkout(sql);
+  if (cached_) {
+    stmt_ = cached_->stmt;
     return;
   }
   int rc =
@@ -121,7 +120,7 @@ Stmt::Stmt(const Db& db, std::string_view sql) : db_(db), sql_(sql) {
 
 Stmt::~Stmt() {
   if (cached_)
-    db_.checkin(sql_, stmt_);
+    Db::checkin(cached_);
   else
     sqlite3_finalize(stmt_);
 }

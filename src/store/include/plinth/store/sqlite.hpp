@@ -4,6 +4,7 @@
 // them to typed results before they reach the API).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,9 +42,14 @@ class Db {
   sqlite3* handle() const { return db_; }
 
   // Prepared statements reused by SQL text (a connection is used by one thread
-  // at a time). Returns nullptr when that statement is already in use.
-  sqlite3_stmt* checkout(const std::string& sql) const;
-  void checkin(const std::string& sql, sqlite3_stmt* stmt) const;
+  // at a time). checkout returns nullptr when that statement is already in use; what it
+  // returns stays valid until given back with checkin (only idle entries are ever dropped).
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+  Cached* checkout(std::string_view sql) const;
+  static void checkin(Cached* cached);
   void exec(std::string_view sql);
   // exec for one statement run often (SAVEPOINT, RELEASE...): prepared once, reused.
   void exec_cached(const std::string& sql);
@@ -52,11 +58,11 @@ class Db {
 
  private:
   sqlite3* db_ = nullptr;
-  struct Cached {
-    sqlite3_stmt* stmt = nullptr;
-    bool in_use = false;
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  mutable std::unordered_map<std::string, Cached> cache_;
+  mutable std::unordered_map<std::string, Cached, TextHash, std::equal_to<>> cache_;
   void clear_cache();
 };
 
@@ -92,8 +98,7 @@ class Stmt {
  private:
   const Db& db_;
   sqlite3_stmt* stmt_ = nullptr;
-  std::string sql_;  // set when the statement came from the connection's cache
-  bool cached_ = false;
+  Db::Cached* cached_ = nullptr;  // set when the statement came from the connection's cache
 };
 
 }  // namespace plinth::store

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -60,6 +62,14 @@ class SqliteStore final : public Store {
       free_readers_.push_back(&readers_.back());
     }
     if (opt.durability == Durability::full) {
+      // Checkpoints move off the writer: the commit hook hands them to a thread of their own.
+      // (With durability normal the WAL reaches the disk only at checkpoints, so there they
+      // stay SQLite's own, every 1000 pages, which bounds what a power cut can take.)
+      checkpoint_db_ = Db(data, false, false, opt.vfs);
+      checkpoint_db_.exec("PRAGMA busy_timeout = 10000");
+      checkpoint_db_.exec("PRAGMA synchronous = NORMAL");  // it syncs the WAL and the database
+      sqlite3_wal_hook(writer_db_.handle(), &SqliteStore::on_wal_commit, this);
+      checkpointer_ = std::thread([this] { checkpoint_loop(); });
       // From here on COMMIT writes the WAL without waiting for the disk; the syncer thread
       // makes it durable before a batch is acknowledged (see sync_loop). What ran above
       // (migrations) was committed with synchronous = FULL.
@@ -82,6 +92,12 @@ class SqliteStore final : public Store {
     }
     sync_cv_.notify_all();
     if (syncer_.joinable()) syncer_.join();  // after it acknowledged what was committed
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_stopping_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
     if (wal_file_) wal_file_->pMethods->xClose(wal_file_);
   }
 
@@ -605,6 +621,50 @@ class SqliteStore final : public Store {
     sync_cv_.notify_one();
   }
 
+  // The WAL grows by every commit until a checkpoint has copied its pages into the database
+  // file; the next write transaction after a complete one starts the WAL over. SQLite's own
+  // (automatic) checkpoint runs inside the COMMIT that crosses 1000 pages, so the writer stalls
+  // for the copy and two syncs, and with writes spread over a large table (random ids) it copies
+  // most pages anew every time. Here a thread of its own checkpoints once the WAL holds
+  // StoreOptions::checkpoint_pages (each page copied once however often it changed meanwhile),
+  // and the writer goes on committing. Should the WAL still reach four times that (the
+  // checkpointer never catching a moment when it has copied everything), the writer checkpoints
+  // inline, as SQLite would.
+
+  static int on_wal_commit(void* self, sqlite3* db, const char* schema, int frames) {
+    auto* store = static_cast<SqliteStore*>(self);
+    // After a background checkpoint, the writer copies the few pages committed while it ran:
+    // with everything copied, its next transaction can start the WAL over.
+    bool catch_up = store->checkpoint_done_.exchange(false, std::memory_order_acq_rel);
+    int due = std::max(1, store->opt_.checkpoint_pages);
+    if (frames >= 4 * due || catch_up) {
+      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (frames >= due) {
+      {
+        std::lock_guard lock(store->checkpoint_mu_);
+        store->checkpoint_due_ = true;
+      }
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpoint_loop() {
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoint_mu_);
+        checkpoint_cv_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_due_; });
+        if (checkpoint_stopping_) return;
+        checkpoint_due_ = false;
+      }
+      // PASSIVE: copies what no reader still needs, never waits for readers or the writer.
+      // A failure leaves the pages in the WAL, which a later checkpoint copies.
+      sqlite3_wal_checkpoint_v2(checkpoint_db_.handle(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
+      checkpoint_done_.store(true, std::memory_order_release);
+    }
+  }
+
   // A committed batch on its way to its waiters.
   struct Committed {
     std::vector<Op*> ops;
@@ -729,6 +789,15 @@ class SqliteStore final : public Store {
   std::vector<std::byte> wal_storage_;  // syncer thread: its sqlite3_file of the WAL
   sqlite3_file* wal_file_ = nullptr;
   std::thread syncer_;
+
+  // Checkpoints (see on_wal_commit): their own connection and thread.
+  Db checkpoint_db_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;
+  bool checkpoint_stopping_ = false;
+  std::atomic<bool> checkpoint_done_{false};  // the writer's next commit catches up
+  std::thread checkpointer_;
   std::deque<Db> readers_;
   std::vector<Db*> free_readers_;
   std::mutex readers_mu_;

@@ -44,17 +44,19 @@ struct RecordChange {
   json::object record;
 };
 
-// Called on the writer thread after a COMMIT succeeded, with the changes of the
-// operations it holds in commit order (a rolled-back operation contributes
-// none). Must be quick: hand the changes over, never block.
+// Called after a COMMIT succeeded (with durability full: once it is synced, before its
+// writers are answered), on one of the store's threads, with the changes of the operations it
+// holds in commit order (a rolled-back operation contributes none). Batches arrive in commit
+// order. Must be quick: hand the changes over, never block.
 using CommitListener = std::function<void(std::vector<RecordChange>&&)>;
 
 struct StoreOptions {
   std::string dir = "plinth_data";
   Durability durability = Durability::full;
   unsigned readers = 4;
-  std::size_t max_batch = 256;  // operations per group commit
-  std::string vfs;              // SQLite VFS name ("" = default); tests inject faults through one
+  std::size_t max_batch = 256;   // operations per group commit
+  std::string vfs;               // SQLite VFS name ("" = default); tests inject faults through one
+  int checkpoint_pages = 10000;  // WAL pages (4 KiB each) that start a background checkpoint
 };
 
 struct SortTerm {

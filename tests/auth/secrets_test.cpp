@@ -128,6 +128,32 @@ TEST(HmacSha256, AnEmptyKeyIsAKeyNotThePreviousOne) {
             "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
+TEST(HmacSha256, AKeyUsedAgainGivesTheSameMacsAsAFreshOne) {
+  // The context keeps the last key's state: the same key again (with other data), a key that
+  // differs only in its last byte, and a longer key sharing its prefix must each get their own
+  // MAC. Case 6 and 7 of RFC 4231 share their 131-byte key; "Jefe" is case 2.
+  const std::string long_key(131, '\xaa');
+  const std::string case6 = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
+  const std::string case7 = "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2";
+  const std::string data6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+  const std::string data7 =
+      "This is a test using a larger than block-size key and a larger than block-size data. The "
+      "key needs to be hashed before being used by the HMAC algorithm.";
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(to_hex(hmac_sha256(long_key, data6)), case6);
+    EXPECT_EQ(to_hex(hmac_sha256(long_key, data7)), case7);
+    EXPECT_EQ(to_hex(hmac_sha256(long_key, data6)), case6);
+    std::string near = long_key;
+    near.back() = '\xab';
+    EXPECT_NE(to_hex(hmac_sha256(near, data6)), case6);
+    EXPECT_NE(to_hex(hmac_sha256(long_key + "x", data6)), case6);
+    EXPECT_EQ(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  }
+}
+
 std::string key_1_to_25() {
   std::string key;
   for (char c = 1; c <= 25; ++c) key.push_back(c);

@@ -80,7 +80,13 @@ struct MacContext {
   ~MacContext() {
     EVP_MAC_CTX_free(ctx);  // cleanses the key schedule
     EVP_MAC_free(mac);
+    OPENSSL_cleanse(key.data(), key.size());
   }
+  // The key the context holds: setting a key costs two SHA-256 blocks (three for a key
+  // longer than a block, as token keys are); the same key again only restores that state.
+  // A refresh verifies and signs with one key, and a client's requests share it.
+  std::string key;
+  bool keyed = false;
   MacContext(const MacContext&) = delete;
   MacContext& operator=(const MacContext&) = delete;
 };
@@ -91,12 +97,21 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   thread_local MacContext m;
   std::array<unsigned char, 32> mac{};
   std::size_t len = 0;
-  // The key pointer is never null (bytes_of): a null key would mean "the previous call's key".
-  if (!m.ctx || EVP_MAC_init(m.ctx, bytes_of(key), key.size(), nullptr) != 1 ||
+  // A null key pointer means "the key set before"; a key is otherwise passed as a non-null
+  // pointer (bytes_of), even an empty one.
+  bool same = m.keyed && constant_time_equals(key, m.key);
+  if (!same) {
+    OPENSSL_cleanse(m.key.data(), m.key.size());
+    m.key.assign(key);
+  }
+  m.keyed = false;  // until this call succeeds
+  if (!m.ctx ||
+      EVP_MAC_init(m.ctx, same ? nullptr : bytes_of(key), same ? 0 : key.size(), nullptr) != 1 ||
       EVP_MAC_update(m.ctx, bytes_of(data), data.size()) != 1 ||
       EVP_MAC_final(m.ctx, mac.data(), &len, mac.size()) != 1 || len != mac.size()) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
+  m.keyed = true;
   return std::string(reinterpret_cast<const char*>(mac.data()), mac.size());
 }
 

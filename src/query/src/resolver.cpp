@@ -271,6 +271,8 @@ Result<Resolved> Runner::process_collection_field() {
   auto colon = props_[1].find(':');
   auto name = props_[1].substr(0, colon);
   auto alias_name = colon == std::string::npos ? std::string() : props_[1].substr(colon + 1);
+  // SQL identifiers ignore case: ":X" and ":x" name one join, not two that SQLite would refuse.
+  for (auto& ch : alias_name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   const auto* c = load_collection(scope_, name);
   if (!c) return fail("unknown collection \"" + name + "\"");
   active_collection_ = c;

@@ -602,23 +602,20 @@ class SqliteStore final : public Store {
     }
     Committed c{std::move(done.ops), std::move(done.results), std::move(pending_), batch_listener_};
     pending_.clear();
-    if (!syncer_.joinable()) {
-      {
-        std::lock_guard lock(queue_mu_);
-        stats_.operations += c.ops.size();
-        stats_.commits += 1;
-      }
-      acknowledge(c);
-      return;
-    }
+    const bool handed_to_syncer = syncer_.joinable();
     {
       std::lock_guard lock(queue_mu_);
       stats_.operations += c.ops.size();
       stats_.commits += 1;
-      to_sync_.push_back(std::move(c));
-      sync_busy_ = true;
+      if (handed_to_syncer) {
+        to_sync_.push_back(std::move(c));
+        sync_busy_ = true;
+      }
     }
-    sync_cv_.notify_one();
+    if (handed_to_syncer)
+      sync_cv_.notify_one();
+    else
+      acknowledge(c);
   }
 
   // The WAL grows by every commit until a checkpoint has copied its pages into the database

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "plinth/auth/secrets.hpp"
 
@@ -101,6 +103,51 @@ TEST(Base64UrlTest, AllByteValuesRoundTrip) {
     const std::string encoded = base64url_encode(raw);
     EXPECT_EQ(encoded.find_first_of("+/="), std::string::npos);
     EXPECT_EQ(base64url_decode(encoded), std::optional<std::string>(raw)) << "len " << len;
+  }
+}
+
+// Every length from 0 to 64 and every position of a bad character, against a bit-at-a-time
+// reading of RFC 4648: the codec works in blocks of three bytes and four characters, and its
+// tails (one or two bytes, two or three characters) are where a block codec goes wrong.
+TEST(Base64UrlTest, AgreesWithABitByBitCodecAtEveryLength) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  auto reference_encode = [](std::string_view raw) {
+    std::string out;
+    std::size_t bits = raw.size() * 8;
+    for (std::size_t at = 0; at < bits; at += 6) {
+      unsigned v = 0;
+      for (std::size_t b = at; b < at + 6; ++b) {
+        unsigned bit = b < bits ? (static_cast<unsigned char>(raw[b / 8]) >> (7 - b % 8)) & 1U : 0U;
+        v = (v << 1) | bit;
+      }
+      out.push_back(kAlphabet[v]);
+    }
+    return out;
+  };
+  std::uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1664525U + 1013904223U;
+    return static_cast<char>(seed >> 24);
+  };
+  for (std::size_t len = 0; len <= 64; ++len) {
+    std::string raw;
+    for (std::size_t i = 0; i < len; ++i) raw.push_back(next());
+    const std::string encoded = base64url_encode(raw);
+    ASSERT_EQ(encoded, reference_encode(raw)) << "len " << len;
+    ASSERT_EQ(base64url_decode(encoded), std::optional<std::string>(raw)) << "len " << len;
+    for (std::size_t at = 0; at < encoded.size(); ++at) {
+      std::string bad = encoded;
+      bad[at] = '=';
+      EXPECT_EQ(base64url_decode(bad), std::nullopt) << "len " << len << " at " << at;
+    }
+    // The last character of a tail carries padding bits: with any of them set, it is refused.
+    if (len % 3 != 0) {
+      std::string flipped = encoded;
+      auto pos = kAlphabet.find(flipped.back());
+      flipped.back() = kAlphabet[pos ^ 1U];
+      EXPECT_EQ(base64url_decode(flipped), std::nullopt) << "len " << len;
+    }
   }
 }
 

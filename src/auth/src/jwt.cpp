@@ -256,44 +256,57 @@ class HeaderReader {
 }  // namespace
 
 std::string base64url_encode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() * 4 + 2) / 3);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : data) {
-    acc = (acc << 8) | static_cast<unsigned char>(c);
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kBase64UrlAlphabet[(acc >> bits) & 0x3F]);
-    }
-    acc &= (1U << bits) - 1;
+  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  const std::size_t n = data.size(), whole = n / 3 * 3, rest = n - whole;
+  std::string out(n / 3 * 4 + (rest ? rest + 1 : 0), '\0');
+  char* o = out.data();
+  // Three bytes make four characters; a tail of one or two bytes makes two or three.
+  for (std::size_t i = 0; i < whole; i += 3) {
+    const std::uint32_t v =
+        (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | in[i + 2];
+    *o++ = kBase64UrlAlphabet[v >> 18];
+    *o++ = kBase64UrlAlphabet[(v >> 12) & 0x3F];
+    *o++ = kBase64UrlAlphabet[(v >> 6) & 0x3F];
+    *o++ = kBase64UrlAlphabet[v & 0x3F];
   }
-  if (bits > 0) out.push_back(kBase64UrlAlphabet[(acc << (6 - bits)) & 0x3F]);
+  if (rest) {
+    const std::uint32_t v =
+        (std::uint32_t{in[whole]} << 16) | (rest == 2 ? std::uint32_t{in[whole + 1]} << 8 : 0U);
+    *o++ = kBase64UrlAlphabet[v >> 18];
+    *o++ = kBase64UrlAlphabet[(v >> 12) & 0x3F];
+    if (rest == 2) *o++ = kBase64UrlAlphabet[(v >> 6) & 0x3F];
+  }
   return out;
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
   // One leftover character carries only 6 bits: no encoder produces that.
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const std::int8_t value = kBase64UrlValues[static_cast<unsigned char>(c)];
-    if (value < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-      acc &= (1U << bits) - 1;
-    }
+  const std::size_t n = text.size(), whole = n / 4 * 4, rest = n - whole;
+  if (rest == 1) return std::nullopt;
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  std::string out(n / 4 * 3 + (rest ? rest - 1 : 0), '\0');
+  char* o = out.data();
+  auto value = [](unsigned char c) { return static_cast<std::int32_t>(kBase64UrlValues[c]); };
+  for (std::size_t i = 0; i < whole; i += 4) {
+    const std::int32_t a = value(in[i]), b = value(in[i + 1]), c = value(in[i + 2]),
+                       d = value(in[i + 3]);
+    if ((a | b | c | d) < 0) return std::nullopt;  // a character outside the alphabet
+    const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
+    *o++ = static_cast<char>(v >> 16);
+    *o++ = static_cast<char>((v >> 8) & 0xFF);
+    *o++ = static_cast<char>(v & 0xFF);
   }
-  // Non-zero padding bits would give one payload several spellings (and let a
-  // signature be "flipped" without changing its bytes).
-  if (acc != 0) return std::nullopt;
+  if (rest) {
+    const std::int32_t a = value(in[whole]), b = value(in[whole + 1]),
+                       c = rest == 3 ? value(in[whole + 2]) : 0;
+    if ((a | b | c) < 0) return std::nullopt;
+    const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6));
+    // Non-zero padding bits would give one payload several spellings (and let a
+    // signature be "flipped" without changing its bytes).
+    if ((rest == 2 ? v & 0xFFFF : v & 0xFF) != 0) return std::nullopt;
+    *o++ = static_cast<char>(v >> 16);
+    if (rest == 3) *o++ = static_cast<char>((v >> 8) & 0xFF);
+  }
   return out;
 }
 

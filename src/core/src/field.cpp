@@ -53,11 +53,17 @@ bool is_identifier(std::string_view s) {
 }
 
 std::string quote_identifier(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 2);
+  append_quoted_identifier(out, name);
+  return out;
+}
+
+void append_quoted_identifier(std::string& out, std::string_view name) {
   assert(is_identifier(name));
-  std::string out = "`";
+  out += '`';
   out += name;
   out += '`';
-  return out;
 }
 
 std::optional<Field> Field::from_json(const json::object& o, std::string& error) {

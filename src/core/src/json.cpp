@@ -1,6 +1,7 @@
 #include "plinth/core/json.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 #include <charconv>
@@ -15,6 +16,12 @@ namespace {
 constexpr bool plain_byte(unsigned char c) {
   return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0xe2;
 }
+// The same, looked up: the scan for the end of a plain run is the serialiser's inner loop.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> t{};
+  for (unsigned c = 0; c < 256; ++c) t[c] = plain_byte(static_cast<unsigned char>(c));
+  return t;
+}();
 
 void write_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -22,7 +29,7 @@ void write_string(std::string& out, std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     std::size_t run = i;
-    while (run < s.size() && plain_byte(static_cast<unsigned char>(s[run]))) ++run;
+    while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;
     out.append(s.data() + i, run - i);
     i = run;
     if (i == s.size()) break;

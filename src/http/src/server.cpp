@@ -975,6 +975,20 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
       co_return;
     }
 
+    // A small body usually came with the head: it is parsed from the buffer, and the socket is
+    // read (a composed operation, a deadline) only for what has not arrived yet.
+    while (!parser.is_done() && buffer.size() > 0) {
+      beast::error_code pec;
+      std::size_t used = parser.put(buffer.data(), pec);
+      buffer.consume(used);
+      if (pec == bhttp::error::need_more) break;
+      if (pec) {
+        int status = classify(pec, buffer);
+        if (status != 0) co_await reject(stream, req, status, buffer);
+        co_return;
+      }
+      if (used == 0) break;
+    }
     if (!parser.is_done()) {
       if (util::iequals(req.headers.get("Expect"), "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -137,12 +137,20 @@ void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v) {
   }
 }
 
+namespace {
+
+void append_select_columns(std::string& out, const core::Collection& c) {
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    if (i) out += ", ";
+    core::append_quoted_identifier(out, c.fields[i].name);
+  }
+}
+
+}  // namespace
+
 std::string select_columns(const core::Collection& c) {
   std::string cols;
-  for (std::size_t i = 0; i < c.fields.size(); ++i) {
-    if (i) cols += ", ";
-    cols += core::quote_identifier(c.fields[i].name);
-  }
+  append_select_columns(cols, c);
   return cols;
 }
 
@@ -157,8 +165,15 @@ json::object read_row(const core::Collection& c, const Stmt& st, const json::sto
 
 std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id,
                                        const json::storage_ptr& sp) {
-  Stmt st(db,
-          "SELECT " + select_columns(c) + " FROM " + core::quote_identifier(c.name) + where_id());
+  // The most frequent read (every token check): its SQL is built in a reused buffer, which the
+  // statement cache only hashes (and copies once, when it first prepares it).
+  thread_local std::string sql;
+  sql.assign("SELECT ");
+  append_select_columns(sql, c);
+  sql += " FROM ";
+  core::append_quoted_identifier(sql, c.name);
+  sql += where_id();
+  Stmt st(db, sql);
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return read_row(c, st, sp);

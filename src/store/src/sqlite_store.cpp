@@ -532,7 +532,7 @@ class SqliteStore final : public Store {
     if (!txn.open) {
       pending_.clear();
       try {
-        writer_db_.exec("BEGIN IMMEDIATE");
+        writer_db_.exec_cached("BEGIN IMMEDIATE");
       } catch (const SqliteError& e) {
         fail_all(ops, e);
         return;
@@ -589,7 +589,7 @@ class SqliteStore final : public Store {
     try {
       commit_seq_.fetch_add(1, std::memory_order_acq_rel);
       BumpSeq bump{commit_seq_};
-      writer_db_.exec("COMMIT");
+      writer_db_.exec_cached("COMMIT");
     } catch (const SqliteError& e) {
       // A failed commit is never retried: nothing of this batch is acknowledged.
       try {

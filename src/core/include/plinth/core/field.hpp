@@ -69,5 +69,7 @@ struct Field {
 bool is_identifier(std::string_view s);
 // `name` in backticks; callers must have checked is_identifier (asserted).
 std::string quote_identifier(std::string_view name);
+// Appends quote_identifier(name) to `out` (building SQL without a string per name).
+void append_quoted_identifier(std::string& out, std::string_view name);
 
 }  // namespace plinth::core

@@ -2,6 +2,8 @@
 // HEAD, chunked bodies, Expect: 100-continue.
 
 #include <gtest/gtest.h>
+#include <sstream>
+#include <string>
 
 #include "test_support.hpp"
 
@@ -94,6 +96,38 @@ TEST_F(HttpBasics, PipelinedRequestsAnsweredInOrder) {
     ASSERT_TRUE(r) << w.id;
     EXPECT_EQ(r->status, w.status) << w.id;
     EXPECT_EQ(r->header("X-Request-Id"), w.id);
+  }
+}
+
+// Requests with bodies sent in one write: each body (fixed length or chunked) is read from what
+// is already buffered, and the next request starts right after it.
+TEST_F(HttpBasics, PipelinedRequestsWithBodiesAnsweredInOrder) {
+  Client c(server_->port());
+  auto create = [](const std::string& name, bool chunked) {
+    std::string body = R"({"email":")" + name + R"(@pipelined.test","password":"pipelined123",)" +
+                       R"("passwordConfirm":"pipelined123","name":")" + name + R"("})";
+    if (!chunked) {
+      return build_request("POST", "/api/collections/users/records",
+                           {{"Content-Type", "application/json"}}, body);
+    }
+    std::ostringstream hex;
+    hex << std::hex << body.size() - 10;
+    return build_request("POST", "/api/collections/users/records",
+                         {{"Content-Type", "application/json"}, {"Transfer-Encoding", "chunked"}}) +
+           hex.str() + "\r\n" + body.substr(0, body.size() - 10) + "\r\n" + "a\r\n" +
+           body.substr(body.size() - 10) + "\r\n0\r\n\r\n";
+  };
+  std::string batch = create("pipe1", false) + create("pipe2", true) +
+                      build_request("GET", "/api/health") + create("pipe3", false) +
+                      create("pipe4", true);
+  ASSERT_TRUE(c.send(batch));
+  for (std::string want : {"pipe1", "pipe2", "health", "pipe3", "pipe4"}) {
+    auto r = c.read_response(false);
+    ASSERT_TRUE(r) << want;
+    EXPECT_EQ(r->status, 200) << want << ": " << r->body;
+    if (want != "health") {
+      EXPECT_NE(r->body.find(R"("name":")" + want + R"(")"), std::string::npos) << r->body;
+    }
   }
 }
 

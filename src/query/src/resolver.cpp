@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "plinth/core/json.hpp"
+#include "plinth/util/strings.hpp"
 #include "resolver.hpp"
 
 namespace plinth::query::detail {
@@ -86,17 +87,11 @@ std::optional<std::pair<std::string, std::string>> split_via(std::string_view pr
   return std::nullopt;
 }
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The column list of a CREATE UNIQUE INDEX definition, if it is exactly one column.
 bool has_single_column_unique_index(const std::vector<std::string>& indexes,
                                     std::string_view column) {
   for (const auto& def : indexes) {
-    auto lower = lower_ascii(def);
+    auto lower = util::to_lower(def);
     auto words = lower.find("create unique index");
     auto open = lower.find('(');
     auto close = lower.rfind(')');
@@ -114,7 +109,7 @@ bool has_single_column_unique_index(const std::vector<std::string>& indexes,
         break;  // the first word is the column; COLLATE/ASC/DESC follow
       }
     }
-    if (lower_ascii(name) == lower_ascii(column)) return true;
+    if (util::to_lower(name) == util::to_lower(column)) return true;
   }
   return false;
 }
@@ -272,7 +267,7 @@ Result<Resolved> Runner::process_collection_field() {
   auto name = props_[1].substr(0, colon);
   auto alias_name = colon == std::string::npos ? std::string() : props_[1].substr(colon + 1);
   // SQL identifiers ignore case: ":X" and ":x" name one join, not two that SQLite would refuse.
-  for (auto& ch : alias_name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  alias_name = util::to_lower(alias_name);
   const auto* c = load_collection(scope_, name);
   if (!c) return fail("unknown collection \"" + name + "\"");
   active_collection_ = c;

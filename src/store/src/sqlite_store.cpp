@@ -18,6 +18,7 @@
 #include "plinth/core/json.hpp"
 #include "plinth/core/record.hpp"
 #include "plinth/util/suspend.hpp"
+#include "wal_batching.hpp"
 
 namespace plinth::store {
 namespace {
@@ -47,7 +48,11 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const StoreOptions& opt) : opt_(opt) {
     std::filesystem::create_directories(opt.dir);
     std::string data = (std::filesystem::path(opt.dir) / "data.db").string();
-    writer_db_ = Db(data, true, false, opt.vfs);
+    // Durability full: the writer's commits gather their WAL frames into one write each, and
+    // the syncer does the commit's sync (see sync_loop). Its connection stays at synchronous =
+    // FULL, which the batching VFS needs (the commit's sync writes the frames out).
+    const bool full = opt.durability == Durability::full;
+    writer_db_ = Db(data, true, false, full ? detail::wal_batching_vfs(opt.vfs) : opt.vfs);
     configure(writer_db_, opt.durability);
     detail::migrate_data_db(writer_db_);
     {
@@ -61,7 +66,7 @@ class SqliteStore final : public Store {
       readers_.push_back(open_reader());
       free_readers_.push_back(&readers_.back());
     }
-    if (opt.durability == Durability::full) {
+    if (full) {
       // Checkpoints move off the writer: the commit hook hands them to a thread of their own.
       // (With durability normal the WAL reaches the disk only at checkpoints, so there they
       // stay SQLite's own, every 1000 pages, which bounds what a power cut can take.)
@@ -70,10 +75,9 @@ class SqliteStore final : public Store {
       checkpoint_db_.exec("PRAGMA synchronous = NORMAL");  // it syncs the WAL and the database
       sqlite3_wal_hook(writer_db_.handle(), &SqliteStore::on_wal_commit, this);
       checkpointer_ = std::thread([this] { checkpoint_loop(); });
-      // From here on COMMIT writes the WAL without waiting for the disk; the syncer thread
-      // makes it durable before a batch is acknowledged (see sync_loop). What ran above
-      // (migrations) was committed with synchronous = FULL.
-      writer_db_.exec("PRAGMA synchronous = NORMAL");
+      // From here on COMMIT writes the WAL without waiting for the disk (commit_txn defers
+      // its sync); the syncer thread makes it durable before a batch is acknowledged (see
+      // sync_loop). What ran above (migrations) was synced by its COMMIT.
       syncer_ = std::thread([this] { sync_loop(); });
     }
     writer_ = std::thread([this] { writer_loop(); });
@@ -589,6 +593,7 @@ class SqliteStore final : public Store {
     try {
       commit_seq_.fetch_add(1, std::memory_order_acq_rel);
       BumpSeq bump{commit_seq_};
+      detail::WalSyncDeferral defer(syncer_.joinable());  // the syncer syncs it
       writer_db_.exec_cached("COMMIT");
     } catch (const SqliteError& e) {
       // A failed commit is never retried: nothing of this batch is acknowledged.
@@ -630,6 +635,7 @@ class SqliteStore final : public Store {
 
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int frames) {
     auto* store = static_cast<SqliteStore*>(self);
+    detail::WalSyncDeferral real_syncs(false);  // a checkpoint below needs the WAL on disk first
     // After a background checkpoint, the writer copies the few pages committed while it ran:
     // with everything copied, its next transaction can start the WAL over.
     bool catch_up = store->checkpoint_done_.exchange(false, std::memory_order_acq_rel);

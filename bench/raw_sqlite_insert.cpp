@@ -87,6 +87,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Process-wide, as Plinth's store sets it (src/store/src/sqlite.cpp): no memory statistics.
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -2,9 +2,17 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 namespace plinth::store {
 
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 Db::Db(const std::string& path, bool create, bool readonly, const std::string& vfs) {
+  configure_sqlite_once();
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (create && !readonly) flags |= SQLITE_OPEN_CREATE;

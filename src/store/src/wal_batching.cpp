@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "plinth/store/sqlite.hpp"
+
 namespace plinth::store::detail {
 namespace {
 
@@ -156,10 +158,9 @@ int x_device(sqlite3_file* f) {
 
 // Version 1: SQLite maps shared memory and pages through the database file, never the WAL.
 const sqlite3_io_methods kWalMethods = {
-    1,           x_close, x_read,   x_write,          x_truncate,     x_sync,
-    x_file_size, x_lock,  x_unlock, x_check_reserved, x_file_control, x_sector_size,
-    x_device,    nullptr, nullptr,  nullptr,          nullptr,        nullptr,
-    nullptr,
+    1,       x_close,  x_read,           x_write,        x_truncate,    x_sync,   x_file_size,
+    x_lock,  x_unlock, x_check_reserved, x_file_control, x_sector_size, x_device, nullptr,
+    nullptr, nullptr,  nullptr,          nullptr,        nullptr,
 };
 
 sqlite3_vfs* base_of(sqlite3_vfs* vfs) {
@@ -235,6 +236,7 @@ std::string wal_batching_vfs(const std::string& base_name) {
   // Registered VFSes must outlive every connection, so these live as long as the process.
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<Registered>> registered;
+  configure_sqlite_once();  // before sqlite3_vfs_find initialises SQLite
   std::lock_guard lock(mu);
   auto& slot = registered[base_name];
   if (slot) return slot->name;

@@ -28,6 +28,12 @@ class SqliteError : public std::runtime_error {
   int extended_;
 };
 
+// Process-wide SQLite settings, applied once before SQLite's first use (opening a Db does it):
+// no memory statistics. With them on (SQLite's default) every allocation SQLite makes takes a
+// global mutex to count itself, so connections on all threads contend for it; nothing here
+// reads those figures.
+void configure_sqlite_once();
+
 class Db {
  public:
   Db() = default;

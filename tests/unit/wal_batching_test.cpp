@@ -267,5 +267,37 @@ TEST(WalBatching, AFailedWriteFailsTheCommitAndPublishesNothing) {
   EXPECT_EQ(reader.scalar("PRAGMA integrity_check"), "ok");
 }
 
+TEST(WalBatching, AWriteOutThatFailsUnheardFailsTheNextCommit) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/data.db";
+  Conn writer(path, wal_batching_vfs(Probe::name()));
+  setup_wal(writer);
+  ASSERT_EQ(writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)"), SQLITE_OK);
+  ASSERT_EQ(writer.exec("INSERT INTO t (v) VALUES ('kept')"), SQLITE_OK);
+  Conn reader(path, "");
+  // A tiny page cache makes the transaction spill frames into the WAL before its commit.
+  ASSERT_EQ(writer.exec("PRAGMA cache_size = 2"), SQLITE_OK);
+  WalSyncDeferral defer(true);
+  ASSERT_EQ(writer.exec("BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                        "WHERE i < 200) INSERT INTO t (v) SELECT randomblob(3000) FROM n;"),
+            SQLITE_OK)
+      << writer.last_error;
+  sqlite3_file* wal = nullptr;
+  ASSERT_EQ(sqlite3_file_control(writer.db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal), SQLITE_OK);
+  ASSERT_NE(wal, nullptr);
+  // A file control whose result SQLite would ignore (a hint) while the spilled frames wait.
+  Probe::fail_writes = true;
+  sqlite3_int64 hint = 1 << 20;
+  EXPECT_NE(wal->pMethods->xFileControl(wal, SQLITE_FCNTL_SIZE_HINT, &hint), SQLITE_OK);
+  Probe::fail_writes = false;
+  // The commit's sync reports it: the commit fails and nothing of it is published.
+  EXPECT_NE(writer.exec("COMMIT"), SQLITE_OK);
+  writer.exec("ROLLBACK");
+  EXPECT_EQ(reader.scalar("SELECT count(*) FROM t"), "1");
+  ASSERT_EQ(writer.exec("INSERT INTO t (v) VALUES ('next')"), SQLITE_OK) << writer.last_error;
+  EXPECT_EQ(reader.scalar("SELECT count(*) FROM t"), "2");
+  EXPECT_EQ(reader.scalar("PRAGMA integrity_check"), "ok");
+}
+
 }  // namespace
 }  // namespace plinth::store::detail

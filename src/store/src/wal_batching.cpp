@@ -10,6 +10,7 @@
 #include <mutex>
 #include <new>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "plinth/store/sqlite.hpp"
@@ -38,6 +39,7 @@ struct WalFile {
   sqlite3_file base;
   sqlite3_file* real;
   Gathered* gathered;
+  int lost = SQLITE_OK;  // a failed write-out nobody was told of: the next sync reports it
 };
 
 // Room for a WalFile before the base VFS's file, keeping the latter pointer-aligned.
@@ -121,6 +123,10 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
 
 int x_sync(sqlite3_file* f, int flags) {
   WalFile* w = wal(f);
+  if (int lost = std::exchange(w->lost, SQLITE_OK); lost != SQLITE_OK) {
+    w->gathered->bytes.clear();
+    return lost;  // frames of this commit never reached the file: it must not be published
+  }
   // SQLite syncs a WAL that starts over right after writing its new header at offset 0,
   // before the frames that will overwrite the old ones: that sync always happens.
   const bool new_header = !w->gathered->bytes.empty() && w->gathered->offset == 0;
@@ -146,7 +152,11 @@ int x_check_reserved(sqlite3_file* f, int* out) {
 }
 int x_file_control(sqlite3_file* f, int op, void* arg) {
   WalFile* w = wal(f);
-  if (int rc = flush(w); rc != SQLITE_OK) return rc;
+  if (int rc = flush(w); rc != SQLITE_OK) {
+    // SQLite ignores what some file controls (hints) return; the commit's sync will not.
+    w->lost = rc;
+    return rc;
+  }
   return w->real->pMethods->xFileControl(w->real, op, arg);
 }
 int x_sector_size(sqlite3_file* f) {
@@ -173,6 +183,7 @@ int x_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, 
   if (!(flags & SQLITE_OPEN_WAL)) return base->xOpen(base, name, f, flags, out_flags);
   WalFile* w = wal(f);
   w->base.pMethods = nullptr;
+  w->lost = SQLITE_OK;
   w->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + kHeaderBytes);
   w->real->pMethods = nullptr;
   w->gathered = new (std::nothrow) Gathered;

@@ -4,6 +4,10 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "test_support.hpp"
@@ -85,6 +89,37 @@ TEST(Lifecycle, OpenFileSoftLimitRaisedToHard) {
   auto pos = r->body.find("\nprocess_max_fds ");
   ASSERT_NE(pos, std::string::npos);
   EXPECT_EQ(std::stoull(r->body.substr(pos + 17)), static_cast<unsigned long long>(rl.rlim_max));
+}
+
+TEST(Lifecycle, ThreadsAreNamedForWhatTheyDo) {
+  ServerProcess s({"--threads", "2"});
+  auto read_names = [&] {
+    std::map<std::string, int> out;
+    for (const auto& e :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(s.server_pid()) + "/task")) {
+      std::ifstream in(e.path() / "comm");
+      std::string name;
+      std::getline(in, name);
+      ++out[name];
+    }
+    return out;
+  };
+  // The second I/O thread may start just after the server announced its port.
+  auto names = read_names();
+  for (int i = 0; i < 100 && names["plinth-io"] == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    names = read_names();
+  }
+  // The main thread keeps the process's name and runs the first I/O loop.
+  EXPECT_EQ(names["plinth-io"], 1);
+#ifndef PLINTH_NO_FIBERS  // sanitizer builds run cooperative routes on the pool instead
+  EXPECT_GE(names["plinth-fibers"], 1);
+#endif
+  EXPECT_EQ(names["plinth-writer"], 1);
+  EXPECT_EQ(names["plinth-sync"], 1);
+  EXPECT_EQ(names["plinth-ckpt"], 1);
+  EXPECT_EQ(names["plinth-realtime"], 1);
+  EXPECT_EQ(names["plinth-log"], 1);
 }
 
 TEST(Lifecycle, FlagsFromEnvironment) {

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "plinth/http/errors.hpp"
+#include "plinth/util/process.hpp"
 #include "plinth/util/random.hpp"
 #include "plinth/util/strings.hpp"
 
@@ -22,6 +25,18 @@ TEST(Strings, JsonQuoteEscapesControlAndQuotes) {
       {"utf8 kept", "h\xc3\xa9", "\"h\xc3\xa9\""},
   };
   for (const auto& c : cases) EXPECT_EQ(util::json_quote(c.in), c.want) << c.name;
+}
+
+TEST(Process, ThreadNamesAreCutToWhatTheKernelKeeps) {
+  std::string short_name, long_name;
+  std::thread([&] {
+    util::name_this_thread("plinth-test");
+    short_name = util::this_thread_name();
+    util::name_this_thread("plinth-a-name-longer-than-fifteen");
+    long_name = util::this_thread_name();
+  }).join();
+  EXPECT_EQ(short_name, "plinth-test");
+  EXPECT_EQ(long_name, "plinth-a-name-l");
 }
 
 TEST(Strings, UrlDecode) {

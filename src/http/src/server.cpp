@@ -40,6 +40,7 @@
 
 #include "plinth/http/errors.hpp"
 #include "plinth/observe/log.hpp"
+#include "plinth/util/process.hpp"
 #include "plinth/util/strings.hpp"
 #include "plinth/util/suspend.hpp"
 #include "stream_sink.hpp"
@@ -238,7 +239,11 @@ class FiberRunner final : public util::Suspender {
     std::function<std::shared_ptr<void>()> scope;  // around each round of work (may be empty)
   };
 
-  explicit FiberRunner(Hooks hooks) : hooks_(std::move(hooks)), thread_([this] { loop(); }) {}
+  explicit FiberRunner(Hooks hooks)
+      : hooks_(std::move(hooks)), thread_([this] {
+          util::name_this_thread("plinth-fibers");
+          loop();
+        }) {}
   ~FiberRunner() { stop(); }
   FiberRunner(const FiberRunner&) = delete;
   FiberRunner& operator=(const FiberRunner&) = delete;
@@ -568,7 +573,10 @@ bool Server::Impl::run() {
   }
   for (std::size_t i = 1; i < workers_.size(); ++i) {
     auto* w = workers_[i].get();
-    w->thread = std::thread([w] { w->ctx.run(); });
+    w->thread = std::thread([w] {
+      util::name_this_thread("plinth-io");
+      w->ctx.run();
+    });
   }
   workers_[0]->ctx.run();
   for (std::size_t i = 1; i < workers_.size(); ++i) {

@@ -6,6 +6,7 @@
 #include "plinth/core/json.hpp"
 #include "plinth/mail/smtp.hpp"
 #include "plinth/query/filter.hpp"
+#include "plinth/util/process.hpp"
 #include "plinth/util/random.hpp"
 
 namespace plinth::mail {
@@ -124,7 +125,10 @@ void Outbox::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   cancel_ = false;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    util::name_this_thread("plinth-mail");
+    run();
+  });
 }
 
 void Outbox::stop() {

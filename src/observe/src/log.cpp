@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <system_error>
 
+#include "plinth/util/process.hpp"
 #include "plinth/util/strings.hpp"
 #include "plinth/util/time.hpp"
 
@@ -133,7 +134,10 @@ void Logger::append(std::string_view text, bool now) {
   }
   if (!thread_.joinable()) {
     try {
-      thread_ = std::thread([this] { flusher(); });
+      thread_ = std::thread([this] {
+        util::name_this_thread("plinth-log");
+        flusher();
+      });
     } catch (const std::system_error&) {
       // No thread to be had (resource limits): this line, and the next ones, go out at once.
       write_pending(lock);

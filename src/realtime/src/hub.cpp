@@ -2,6 +2,7 @@
 
 #include "plinth/realtime/hub.hpp"
 
+#include "plinth/util/process.hpp"
 #include "plinth/util/random.hpp"
 #include "plinth/util/strings.hpp"
 
@@ -15,7 +16,10 @@ Hub::~Hub() {
 
 void Hub::start(Policy& policy) {
   policy_ = &policy;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    util::name_this_thread("plinth-realtime");
+    run();
+  });
 }
 
 void Hub::stop() {

@@ -17,6 +17,7 @@
 #include "plinth/core/datetime.hpp"
 #include "plinth/core/json.hpp"
 #include "plinth/core/record.hpp"
+#include "plinth/util/process.hpp"
 #include "plinth/util/suspend.hpp"
 #include "wal_batching.hpp"
 
@@ -74,13 +75,22 @@ class SqliteStore final : public Store {
       checkpoint_db_.exec("PRAGMA busy_timeout = 10000");
       checkpoint_db_.exec("PRAGMA synchronous = NORMAL");  // it syncs the WAL and the database
       sqlite3_wal_hook(writer_db_.handle(), &SqliteStore::on_wal_commit, this);
-      checkpointer_ = std::thread([this] { checkpoint_loop(); });
+      checkpointer_ = std::thread([this] {
+        util::name_this_thread("plinth-ckpt");
+        checkpoint_loop();
+      });
       // From here on COMMIT writes the WAL without waiting for the disk (commit_txn defers
       // its sync); the syncer thread makes it durable before a batch is acknowledged (see
       // sync_loop). What ran above (migrations) was synced by its COMMIT.
-      syncer_ = std::thread([this] { sync_loop(); });
+      syncer_ = std::thread([this] {
+        util::name_this_thread("plinth-sync");
+        sync_loop();
+      });
     }
-    writer_ = std::thread([this] { writer_loop(); });
+    writer_ = std::thread([this] {
+      util::name_this_thread("plinth-writer");
+      writer_loop();
+    });
   }
 
   ~SqliteStore() override {

@@ -1,6 +1,7 @@
 #include "plinth/util/process.hpp"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -44,6 +45,19 @@ std::uint64_t raise_open_file_limit() {
     if (::setrlimit(RLIMIT_NOFILE, &want) == 0) return want.rlim_cur;
   }
   return rl.rlim_cur;
+}
+
+void name_this_thread(std::string_view name) {
+  char buf[16];
+  std::size_t n = name.copy(buf, sizeof(buf) - 1);
+  buf[n] = '\0';
+  pthread_setname_np(pthread_self(), buf);
+}
+
+std::string this_thread_name() {
+  char buf[16] = {};
+  if (pthread_getname_np(pthread_self(), buf, sizeof(buf)) != 0) return {};
+  return buf;
 }
 
 }  // namespace plinth::util

@@ -202,12 +202,23 @@ TEST(WalBatching, OtherConnectionsSeeEveryCommitAtOnce) {
   EXPECT_EQ(reader.scalar("PRAGMA integrity_check"), "ok");
 }
 
-TEST(WalBatching, OneWritePerCommitAndDeferredSyncsLeftToTheCaller) {
+// A WAL database written through the batching VFS over the probe, with its table `t`.
+struct ProbedWal {
+  explicit ProbedWal(const char* value_type) {
+    setup_wal(writer);
+    EXPECT_EQ(
+        writer.exec(std::string("CREATE TABLE t (id INTEGER PRIMARY KEY, v ") + value_type + ")"),
+        SQLITE_OK);
+  }
   test::TempDir dir;
   const std::string path = dir.path() + "/data.db";
-  Conn writer(path, wal_batching_vfs(Probe::name()));
-  setup_wal(writer);
-  ASSERT_EQ(writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"), SQLITE_OK);
+  Conn writer{path, wal_batching_vfs(Probe::name())};
+};
+
+TEST(WalBatching, OneWritePerCommitAndDeferredSyncsLeftToTheCaller) {
+  ProbedWal db("TEXT");
+  const std::string& path = db.path;
+  Conn& writer = db.writer;
   const std::string ten_pages =
       "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) "
       "INSERT INTO t (v) SELECT randomblob(3000) FROM n; COMMIT;";
@@ -247,11 +258,9 @@ TEST(WalBatching, OneWritePerCommitAndDeferredSyncsLeftToTheCaller) {
 }
 
 TEST(WalBatching, AFailedWriteFailsTheCommitAndPublishesNothing) {
-  test::TempDir dir;
-  const std::string path = dir.path() + "/data.db";
-  Conn writer(path, wal_batching_vfs(Probe::name()));
-  setup_wal(writer);
-  ASSERT_EQ(writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"), SQLITE_OK);
+  ProbedWal db("TEXT");
+  const std::string& path = db.path;
+  Conn& writer = db.writer;
   ASSERT_EQ(writer.exec("INSERT INTO t (v) VALUES ('kept')"), SQLITE_OK);
   Conn reader(path, "");
   WalSyncDeferral defer(true);
@@ -268,11 +277,9 @@ TEST(WalBatching, AFailedWriteFailsTheCommitAndPublishesNothing) {
 }
 
 TEST(WalBatching, AWriteOutThatFailsUnheardFailsTheNextCommit) {
-  test::TempDir dir;
-  const std::string path = dir.path() + "/data.db";
-  Conn writer(path, wal_batching_vfs(Probe::name()));
-  setup_wal(writer);
-  ASSERT_EQ(writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)"), SQLITE_OK);
+  ProbedWal db("BLOB");
+  const std::string& path = db.path;
+  Conn& writer = db.writer;
   ASSERT_EQ(writer.exec("INSERT INTO t (v) VALUES ('kept')"), SQLITE_OK);
   Conn reader(path, "");
   // A tiny page cache makes the transaction spill frames into the WAL before its commit.

@@ -188,6 +188,56 @@ TEST_F(RecordsList, SkipTotal) {
   }
 }
 
+double metric(const Api& api, const std::string& name) {
+  auto m = api.get("/metrics");
+  auto pos = m.body.find("\n" + name + " ");
+  if (pos == std::string::npos) return -1;
+  return std::stod(m.body.substr(pos + name.size() + 2));
+}
+
+TEST_F(RecordsList, TotalsFollowEveryWriteWhileCountsAreRemembered) {
+  // Readers remember a list's total while the database is unchanged; any write, through the
+  // API or by another process on the same file, must show in the next total.
+  const auto& api = server_->api();
+  create_collection(api, server_->token(), R"json({
+    "name": "tally", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+    "deleteRule": "", "fields": [{"name": "n", "type": "number"}]})json");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i)
+    ids.push_back(str_at(create_record(api, "tally", R"({"n":)" + std::to_string(i) + "}"), "/id"));
+  auto total = [&] {
+    auto r = api.get(records_path("tally") + "?filter=n%3E%3D5&perPage=2");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(at(r.json, "/items").as_array().size(), 2u);
+    return int_at(r.json, "/totalItems");
+  };
+  double counted = metric(api, "plinth_store_list_counts_total");
+  double cached = metric(api, "plinth_store_list_counts_cached_total");
+  ASSERT_GE(counted, 0) << "plinth_store_list_counts_total is exposed";
+  ASSERT_GE(cached, 0) << "plinth_store_list_counts_cached_total is exposed";
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(total(), 5);
+  EXPECT_EQ(metric(api, "plinth_store_list_counts_total") - counted, 6);
+  EXPECT_GE(metric(api, "plinth_store_list_counts_cached_total") - cached, 1)
+      << "repeated lists of an unchanged table are answered from the count cache";
+
+  create_record(api, "tally", R"({"n":7})");
+  EXPECT_EQ(total(), 6) << "after a create";
+  EXPECT_EQ(total(), 6);
+  ASSERT_EQ(api.patch(records_path("tally", ids[1]), R"({"n":9})").status, 200);
+  EXPECT_EQ(total(), 7) << "after an update";
+  ASSERT_EQ(api.del(records_path("tally", ids[9])).status, 204);
+  EXPECT_EQ(total(), 6) << "after a delete";
+  sqlite(server_->db_path(), "PRAGMA busy_timeout = 5000; UPDATE tally SET n = 100 WHERE n < 5");
+  EXPECT_EQ(total(), 10) << "after another process wrote to data.db";
+  EXPECT_EQ(total(), 10);
+  // Past the last page: no items, the same total.
+  auto past = api.get(records_path("tally") + "?filter=n%3E%3D5&perPage=2&page=9");
+  ASSERT_EQ(past.status, 200) << past.body;
+  EXPECT_TRUE(at(past.json, "/items").as_array().empty());
+  EXPECT_EQ(int_at(past.json, "/totalItems"), 10);
+  EXPECT_EQ(int_at(past.json, "/totalPages"), 5);
+}
+
 TEST_F(RecordsList, FieldsKeepsOnlyListedKeys) {
   struct Case {
     const char* name;

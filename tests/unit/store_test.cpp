@@ -13,6 +13,7 @@
 
 #include "plinth/core/json.hpp"
 #include "plinth/core/record.hpp"
+#include "plinth/query/filter.hpp"
 #include "plinth/store/store.hpp"
 #include "test_support.hpp"
 
@@ -211,6 +212,93 @@ TEST(Store, BatchedReadsSeeEveryCommittedWrite) {
     EXPECT_EQ(s->list_records(*c, {.page = 1, .per_page = 10}).total_items, 3);
   }).join();
   EXPECT_TRUE(s->batch_reads()) << "a new batch can start on this thread";
+}
+
+TEST(Store, ListCountsAreRememberedOnlyWhileTheDatabaseIsUnchanged) {
+  test::TempDir dir;
+  // One reader, so every list below runs on the same connection and its count cache.
+  auto s = open_sqlite_store({.dir = dir.path(), .readers = 1});
+  s->create_collection(base_collection(
+      "posts", std::string("[") + kIdField +
+                   R"(,{"name":"title","type":"text"},{"name":"views","type":"number"}])"));
+  auto c = s->catalog()->find("posts");
+  ASSERT_TRUE(c);
+  for (int i = 0; i < 30; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof(id), "p%014d", i);
+    s->insert_record(*c, {{"id", id}, {"title", "t"}, {"views", i}});
+  }
+  auto list = [&](const std::string& filter, std::int64_t page = 1) {
+    auto compiled = query::compile(filter, *s->catalog(), *c, {}, {.allow_hidden = true});
+    EXPECT_TRUE(std::holds_alternative<query::Compiled>(compiled)) << filter;
+    return s->list_records(
+        *c,
+        {.page = page, .per_page = 5, .compiled = std::get<query::Compiled>(std::move(compiled))});
+  };
+  auto before = s->read_stats();
+
+  auto first = list("views >= 10");
+  EXPECT_EQ(first.total_items, 20);
+  EXPECT_EQ(first.items.size(), 5U);
+  EXPECT_FALSE(first.total_from_cache) << "nothing counted yet";
+  auto again = list("views >= 10");
+  EXPECT_EQ(again.total_items, 20);
+  EXPECT_TRUE(again.total_from_cache) << "same count, database unchanged";
+  // The same SQL with another bound value is another count.
+  auto other = list("views >= 25");
+  EXPECT_EQ(other.total_items, 5);
+  EXPECT_FALSE(other.total_from_cache);
+
+  // A write committed through the store is seen by the next count.
+  s->insert_record(*c, {{"id", "p00000000000100"}, {"title", "t"}, {"views", 40}});
+  auto after_write = list("views >= 10");
+  EXPECT_EQ(after_write.total_items, 21);
+  EXPECT_FALSE(after_write.total_from_cache);
+  EXPECT_TRUE(list("views >= 10").total_from_cache);
+
+  // So is one made by another connection, outside the store (another process could).
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(
+        sqlite3_open_v2((dir.path() + "/data.db").c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr),
+        SQLITE_OK);
+    sqlite3_busy_timeout(raw, 5000);
+    EXPECT_EQ(sqlite3_exec(raw,
+                           "INSERT INTO posts (id, title, views) VALUES ('p00000000000101', "
+                           "'t', 50), ('p00000000000102', 't', 60)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto after_outside = list("views >= 10");
+  EXPECT_EQ(after_outside.total_items, 23);
+  EXPECT_FALSE(after_outside.total_from_cache);
+
+  // Past the last page: no items, and the count of that same snapshot.
+  auto past = list("views >= 10", 10);
+  EXPECT_TRUE(past.items.empty());
+  EXPECT_EQ(past.total_items, 23);
+
+  // A batch of reads keeps its read transaction while nothing commits; a commit by another
+  // thread still reaches the next count.
+  {
+    auto batch = s->batch_reads();
+    ASSERT_TRUE(batch);
+    EXPECT_EQ(list("views >= 10").total_items, 23);
+    std::thread([&] {
+      s->insert_record(*c, {{"id", "p00000000000103"}, {"title", "t"}, {"views", 70}});
+    }).join();
+    auto in_batch = list("views >= 10");
+    EXPECT_EQ(in_batch.total_items, 24);
+    EXPECT_FALSE(in_batch.total_from_cache);
+  }
+
+  auto stats = s->read_stats();
+  EXPECT_EQ(stats.list_counts - before.list_counts, 9U);
+  EXPECT_EQ(stats.list_counts_cached - before.list_counts_cached, 3U);
+  auto skipped = s->list_records(*c, {.page = 1, .per_page = 5, .skip_total = true});
+  EXPECT_EQ(skipped.total_items, -1);
+  EXPECT_EQ(s->read_stats().list_counts, stats.list_counts) << "no total, no count";
 }
 
 TEST(Store, RelationCascadeRemoveAndRestrict) {

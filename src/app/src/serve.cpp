@@ -115,6 +115,14 @@ int run_serve(const ServeConfig& cfg) {
       "Syncs of the write-ahead log before acknowledging writes (durability full); one covers "
       "every commit made since the one before.",
       [store_ptr] { return static_cast<double>(store_ptr->write_stats().syncs); });
+  registry.callback_counter(
+      "plinth_store_list_counts_total", "Record lists that returned their total count.",
+      [store_ptr] { return static_cast<double>(store_ptr->read_stats().list_counts); });
+  registry.callback_counter(
+      "plinth_store_list_counts_cached_total",
+      "Of those, totals answered from a reader's count cache (the database unchanged since the "
+      "same count was made).",
+      [store_ptr] { return static_cast<double>(store_ptr->read_stats().list_counts_cached); });
 
   // Realtime: committed changes flow from the store's writer to the hub's dispatcher.
   auto realtime_policy = api::make_realtime_policy(services);

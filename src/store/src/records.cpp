@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <variant>
 
@@ -207,29 +208,39 @@ std::string qualified_columns(const core::Collection& c) {
   return cols;
 }
 
+// The cache key of a count: its SQL text, then each bound value with its type and length.
+void append_key(std::string& key, const std::vector<query::Param>& params) {
+  for (const auto& p : params) {
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            key += '\0';
+          } else if constexpr (std::is_same_v<T, bool>) {
+            key += v ? 't' : 'f';
+          } else if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>) {
+            char bytes[sizeof(T)];
+            std::memcpy(bytes, &v, sizeof(T));
+            key += std::is_same_v<T, double> ? 'd' : 'i';
+            key.append(bytes, sizeof(T));
+          } else {
+            std::string_view text(v);
+            key += 's';
+            key += std::to_string(text.size());
+            key += ':';
+            key += text;
+          }
+        },
+        p.value);
+  }
+}
+
 ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuery& q,
                          const query::Compiled& cq) {
   std::string table = core::quote_identifier(c.name);
   std::string from =
       " FROM " + table + joins_sql(cq) + (cq.where.empty() ? "" : " WHERE " + cq.where);
   ListResult r;
-  // The count runs first and its statement stays open (stepped to its one row, not reset) while
-  // the page is read, so both come from one read transaction: one snapshot, one WAL read lock.
-  std::optional<Stmt> cnt;
-  if (!q.skip_total) {
-    // Without joins every row of a table is counted once, and COUNT(*) is answered from the
-    // index alone; DISTINCT would build a temporary b-tree of every match (2-3x the cost).
-    std::string counted = "COUNT(*)";
-    if (c.is_view() || cq.needs_distinct) {
-      counted = "COUNT(DISTINCT " + (c.is_view() ? table + ".`id`" : table + "._rowid_") + ")";
-    }
-    cnt.emplace(db, "SELECT " + counted + from);
-    int idx = 1;
-    bind_params(*cnt, idx, cq.join_params);
-    bind_params(*cnt, idx, cq.params);
-    cnt->step();
-    r.total_items = cnt->integer(0);
-  }
   std::string sql = "SELECT " + std::string(cq.needs_distinct ? "DISTINCT " : "") +
                     qualified_columns(c) + from +
                     (cq.order_by.empty() ? "" : " ORDER BY " + cq.order_by) + " LIMIT ? OFFSET ?";
@@ -240,7 +251,74 @@ ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuer
   bind_params(st, idx, cq.order_params);
   st.bind(idx, q.per_page);
   st.bind(idx + 1, (q.page - 1) * q.per_page);
-  while (st.step()) r.items.push_back(read_row(c, st, q.storage));
+  // The page's first row. While the statement has rows left it holds the read transaction, so
+  // the count below comes from the same snapshot.
+  bool row = st.step();
+  if (!q.skip_total) {
+    // Without joins every row of a table is counted once, and COUNT(*) is answered from the
+    // index alone; DISTINCT would build a temporary b-tree of every match (2-3x the cost).
+    std::string counted = "COUNT(*)";
+    if (c.is_view() || cq.needs_distinct) {
+      counted = "COUNT(DISTINCT " + (c.is_view() ? table + ".`id`" : table + "._rowid_") + ")";
+    }
+    std::string count_sql = "SELECT " + counted + from;
+    auto bind_count = [&](Stmt& cnt) {
+      int i = 1;
+      bind_params(cnt, i, cq.join_params);
+      bind_params(cnt, i, cq.params);
+    };
+    if (row) {
+      // A count steps through every match, the page only through its own rows: on a large
+      // match it is most of the list's work. A reader connection remembers counts for as long
+      // as the database's data version, read inside this snapshot, stays the same.
+      Db::CountCache* cache = db.count_cache();
+      std::optional<std::uint32_t> version = cache ? db.data_version() : std::nullopt;
+      std::string key;
+      if (version) {
+        if (cache->version != *version) {
+          cache->counts.clear();
+          cache->version = *version;
+        }
+        key = count_sql;
+        key += '\0';
+        append_key(key, cq.join_params);
+        append_key(key, cq.params);
+        if (auto it = cache->counts.find(key); it != cache->counts.end()) {
+          r.total_items = it->second;
+          r.total_from_cache = true;
+        }
+      }
+      if (!r.total_from_cache) {
+        Stmt cnt(db, count_sql);
+        bind_count(cnt);
+        cnt.step();
+        r.total_items = cnt.integer(0);
+        if (version && key.size() <= Db::CountCache::max_key_bytes) {
+          if (cache->counts.size() >= Db::CountCache::max_entries) cache->counts.clear();
+          cache->counts.emplace(std::move(key), r.total_items);
+        }
+      }
+    } else {
+      // An empty page left its read transaction when it ran out of rows. The count is stepped
+      // to its one row and kept open (not reset), holding a read transaction of its own, and
+      // the page is read again in that snapshot.
+      Stmt cnt(db, count_sql);
+      bind_count(cnt);
+      cnt.step();
+      r.total_items = cnt.integer(0);
+      st.rewind();
+      row = st.step();
+      while (row) {
+        r.items.push_back(read_row(c, st, q.storage));
+        row = st.step();
+      }
+      return r;
+    }
+  }
+  while (row) {
+    r.items.push_back(read_row(c, st, q.storage));
+    row = st.step();
+  }
   return r;
 }
 

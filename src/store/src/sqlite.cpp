@@ -37,6 +37,7 @@ Db& Db::operator=(Db&& o) noexcept {
     if (db_) sqlite3_close_v2(db_);
     db_ = o.db_;
     cache_ = std::move(o.cache_);
+    counts_ = std::move(o.counts_);
     o.db_ = nullptr;
   }
   return *this;
@@ -108,6 +109,13 @@ void Db::exec_cached(const std::string& sql) {
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw SqliteError(ext & 0xff, ext, msg);
 }
 
+std::optional<std::uint32_t> Db::data_version() const {
+  unsigned int v = 0;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK)
+    return std::nullopt;
+  return v;
+}
+
 std::int64_t Db::changes() const {
   return sqlite3_changes64(db_);
 }
@@ -165,6 +173,10 @@ bool Stmt::step() {
 void Stmt::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+}
+
+void Stmt::rewind() {
+  sqlite3_reset(stmt_);
 }
 
 int Stmt::column_count() const {

@@ -121,7 +121,12 @@ class SqliteStore final : public Store {
   }
 
   ListResult list_records(const core::Collection& c, const ListQuery& q) override {
-    return read([&](const Db& db) { return detail::list_records(db, c, q); });
+    auto r = read([&](const Db& db) { return detail::list_records(db, c, q); });
+    if (r.total_items >= 0) {
+      list_counts_.fetch_add(1, std::memory_order_relaxed);
+      if (r.total_from_cache) list_counts_cached_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return r;
   }
 
   std::optional<json::object> get_record(const core::Collection& c, std::string_view id,
@@ -309,6 +314,11 @@ class SqliteStore final : public Store {
     return stats_;
   }
 
+  ReadStats read_stats() const override {
+    return {.list_counts = list_counts_.load(std::memory_order_relaxed),
+            .list_counts_cached = list_counts_cached_.load(std::memory_order_relaxed)};
+  }
+
  private:
   struct Op {
     std::function<void(Db&)> fn;
@@ -338,6 +348,7 @@ class SqliteStore final : public Store {
     Db r((std::filesystem::path(opt_.dir) / "data.db").string(), false, false, opt_.vfs);
     r.exec("PRAGMA busy_timeout = 10000");
     r.exec("PRAGMA query_only = 1");
+    r.enable_count_cache();
     return r;
   }
 
@@ -811,6 +822,8 @@ class SqliteStore final : public Store {
   bool checkpoint_stopping_ = false;
   std::atomic<bool> checkpoint_done_{false};  // the writer's next commit catches up
   std::thread checkpointer_;
+  std::atomic<std::uint64_t> list_counts_{0};
+  std::atomic<std::uint64_t> list_counts_cached_{0};
   std::deque<Db> readers_;
   std::vector<Db*> free_readers_;
   std::mutex readers_mu_;

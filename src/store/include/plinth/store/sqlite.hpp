@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -40,7 +41,9 @@ class Db {
   // Opens (creating when `create`) the database file.
   Db(const std::string& path, bool create, bool readonly, const std::string& vfs = {});
   ~Db();
-  Db(Db&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
+  Db(Db&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)), counts_(std::move(o.counts_)) {
+    o.db_ = nullptr;
+  }
   Db& operator=(Db&& o) noexcept;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -62,6 +65,24 @@ class Db {
   std::int64_t changes() const;
   [[noreturn]] void throw_error(std::string_view context) const;
 
+  // The main database's data version (SQLITE_FCNTL_DATA_VERSION): it changes whenever the
+  // database changes, through this connection or any other, in this process or another, and is
+  // brought up to date when a read transaction begins. Only meaningful inside one; nullopt
+  // when the database cannot tell.
+  std::optional<std::uint32_t> data_version() const;
+
+  // Row counts of list queries, remembered for as long as the data version stays the same (see
+  // list_compiled in records.cpp). Only a connection that never writes may keep them: its own
+  // uncommitted writes would not change the data version.
+  struct CountCache {
+    static constexpr std::size_t max_entries = 256;
+    static constexpr std::size_t max_key_bytes = 8192;
+    std::uint32_t version = 0;
+    std::unordered_map<std::string, std::int64_t> counts;  // by SQL text and bound values
+  };
+  void enable_count_cache() { counts_ = std::make_unique<CountCache>(); }
+  CountCache* count_cache() const { return counts_.get(); }
+
  private:
   sqlite3* db_ = nullptr;
   struct TextHash {
@@ -69,6 +90,7 @@ class Db {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   mutable std::unordered_map<std::string, Cached, TextHash, std::equal_to<>> cache_;
+  std::unique_ptr<CountCache> counts_;
   void clear_cache();
 };
 
@@ -87,7 +109,8 @@ class Stmt {
 
   // True while a row is available.
   bool step();
-  void reset();
+  void reset();   // back to the start, bindings cleared
+  void rewind();  // back to the start, bindings kept
 
   int column_count() const;
   std::string_view column_name(int i) const;

@@ -79,6 +79,12 @@ struct ListQuery {
 struct ListResult {
   std::vector<json::object> items;  // field values by name
   std::int64_t total_items = -1;
+  bool total_from_cache = false;  // total_items came from the reader's count cache
+};
+
+struct ReadStats {
+  std::uint64_t list_counts = 0;         // lists that returned totalItems
+  std::uint64_t list_counts_cached = 0;  // of those, answered from a reader's count cache
 };
 
 struct WriteStats {
@@ -175,6 +181,7 @@ class Store {
   virtual std::vector<std::string> filter_collections(const query::Compiled& filter) = 0;
 
   virtual WriteStats write_stats() const = 0;
+  virtual ReadStats read_stats() const = 0;
 };
 
 // `_collections` described as a collection, so filters on the collections list

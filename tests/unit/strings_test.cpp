@@ -53,6 +53,17 @@ TEST(Strings, HeaderListContains) {
   EXPECT_FALSE(util::header_list_contains("xgzip", "gzip"));
 }
 
+TEST(Strings, IequalsFoldsAsciiLettersOnly) {
+  EXPECT_TRUE(util::iequals("Content-Length", "content-LENGTH"));
+  EXPECT_TRUE(util::iequals("", ""));
+  EXPECT_FALSE(util::iequals("Content-Length", "Content-Lengt"));
+  // Pairs 32 apart that are not letters stay different.
+  EXPECT_FALSE(util::iequals("[", "{"));
+  EXPECT_FALSE(util::iequals("@", "`"));
+  EXPECT_FALSE(util::iequals("^", "~"));
+  EXPECT_FALSE(util::iequals("\xc4", "\xe4")) << "bytes above ASCII are compared as they are";
+}
+
 TEST(Random, IdsHaveThePocketBaseAlphabetAndLength) {
   for (int i = 0; i < 200; ++i) {
     auto id = util::random_id();

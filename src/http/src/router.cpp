@@ -71,8 +71,8 @@ void Router::add(std::string method, std::string pattern, Handler handler, Route
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
   RouteMatch m;
   auto segs = path_segments(path);
-  std::set<std::string> allowed;
   const Route* head_fallback = nullptr;
+  bool other_methods = false;
   for (const auto& r : routes_) {
     if (!segments_match(r.segments, segs)) continue;
     if (r.method == method) {
@@ -82,8 +82,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
       return m;
     }
     if (method == "HEAD" && r.method == "GET" && !head_fallback) head_fallback = &r;
-    allowed.insert(r.method);
-    if (r.method == "GET") allowed.insert("HEAD");
+    other_methods = true;
   }
   if (head_fallback) {
     m.kind = RouteMatch::Kind::found;
@@ -91,9 +90,15 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     m.params = params_of(head_fallback->segments, segs);
     return m;
   }
-  if (!allowed.empty()) {
+  if (other_methods) {
+    // Only now, for a 405, the methods the path does allow.
+    std::set<std::string_view> allowed{"OPTIONS"};
+    for (const auto& r : routes_) {
+      if (!segments_match(r.segments, segs)) continue;
+      allowed.insert(r.method);
+      if (r.method == "GET") allowed.insert("HEAD");
+    }
     m.kind = RouteMatch::Kind::method_not_allowed;
-    allowed.insert("OPTIONS");
     for (const auto& a : allowed) {
       if (!m.allow.empty()) m.allow += ", ";
       m.allow += a;

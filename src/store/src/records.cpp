@@ -175,7 +175,7 @@ std::optional<json::object> get_record(const Db& db, const core::Collection& c, 
   core::append_quoted_identifier(sql, c.name);
   sql += where_id();
   Stmt st(db, sql);
-  st.bind(1, id);
+  st.bind_unowned(1, id);  // `id` outlives `st`
   if (!st.step()) return std::nullopt;
   return read_row(c, st, sp);
 }

@@ -148,6 +148,13 @@ Stmt& Stmt::bind(int i, std::string_view text) {
   return *this;
 }
 
+Stmt& Stmt::bind_unowned(int i, std::string_view text) {
+  if (sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8) !=
+      SQLITE_OK)
+    db_.throw_error("bind");
+  return *this;
+}
+
 Stmt& Stmt::bind(int i, double v) {
   if (sqlite3_bind_double(stmt_, i, v) != SQLITE_OK) db_.throw_error("bind");
   return *this;

@@ -103,6 +103,9 @@ class Stmt {
 
   // 1-based parameter index.
   Stmt& bind(int i, std::string_view text);
+  // Binds text without copying it: it must stay valid and unchanged for as long as this Stmt
+  // lives (the destructor resets the statement and clears its bindings).
+  Stmt& bind_unowned(int i, std::string_view text);
   Stmt& bind(int i, double v);
   Stmt& bind(int i, std::int64_t v);
   Stmt& bind_null(int i);

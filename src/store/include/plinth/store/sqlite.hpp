@@ -75,8 +75,8 @@ class Db {
   // list_compiled in records.cpp). Only a connection that never writes may keep them: its own
   // uncommitted writes would not change the data version.
   struct CountCache {
-    static constexpr std::size_t max_entries = 256;
-    static constexpr std::size_t max_key_bytes = 8192;
+    static constexpr std::size_t max_entries = 128;
+    static constexpr std::size_t max_key_bytes = 4096;  // at most 512 KiB per reader
     std::uint32_t version = 0;
     std::unordered_map<std::string, std::int64_t> counts;  // by SQL text and bound values
   };

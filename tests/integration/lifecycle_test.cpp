@@ -104,6 +104,10 @@ TEST(Lifecycle, ThreadsAreNamedForWhatTheyDo) {
     }
     return out;
   };
+  // A pool thread takes its name with its first request: a record list goes to the pool.
+  Client c(s.port());
+  auto r = c.request("GET", "/api/collections/users/records");
+  ASSERT_TRUE(r);
   // The second I/O thread may start just after the server announced its port.
   auto names = read_names();
   for (int i = 0; i < 100 && names["plinth-io"] == 0; ++i) {
@@ -120,6 +124,7 @@ TEST(Lifecycle, ThreadsAreNamedForWhatTheyDo) {
   EXPECT_EQ(names["plinth-ckpt"], 1);
   EXPECT_EQ(names["plinth-realtime"], 1);
   EXPECT_EQ(names["plinth-log"], 1);
+  EXPECT_GE(names["plinth-pool"], 1);
 }
 
 TEST(Lifecycle, FlagsFromEnvironment) {

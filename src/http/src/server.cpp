@@ -1095,6 +1095,12 @@ void Server::Impl::flush_blocking(Worker& w) {
 }
 
 void Server::Impl::run_batch(const std::shared_ptr<BlockingBatch>& batch) {
+  // Asio starts the pool's threads itself: each takes its name with its first batch.
+  static thread_local const bool named = [] {
+    util::name_this_thread("plinth-pool");
+    return true;
+  }();
+  (void)named;
   std::shared_ptr<void> scope;
   if (opt_.batch_scope) {
     try {

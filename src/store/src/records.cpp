@@ -254,6 +254,7 @@ ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuer
   // The page's first row. While the statement has rows left it holds the read transaction, so
   // the count below comes from the same snapshot.
   bool row = st.step();
+  std::optional<Stmt> held_count;  // an empty page's count, holding its snapshot
   if (!q.skip_total) {
     // Without joins every row of a table is counted once, and COUNT(*) is answered from the
     // index alone; DISTINCT would build a temporary b-tree of every match (2-3x the cost).
@@ -262,10 +263,15 @@ ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuer
       counted = "COUNT(DISTINCT " + (c.is_view() ? table + ".`id`" : table + "._rowid_") + ")";
     }
     std::string count_sql = "SELECT " + counted + from;
-    auto bind_count = [&](Stmt& cnt) {
+    // Runs the count into `slot`, stepped to its one row and not reset: while the slot lives
+    // it holds a read transaction.
+    auto count_into = [&](std::optional<Stmt>& slot) {
+      slot.emplace(db, count_sql);
       int i = 1;
-      bind_params(cnt, i, cq.join_params);
-      bind_params(cnt, i, cq.params);
+      bind_params(*slot, i, cq.join_params);
+      bind_params(*slot, i, cq.params);
+      slot->step();
+      return slot->integer(0);
     };
     if (row) {
       // A count steps through every match, the page only through its own rows: on a large
@@ -289,30 +295,19 @@ ListResult list_compiled(const Db& db, const core::Collection& c, const ListQuer
         }
       }
       if (!r.total_from_cache) {
-        Stmt cnt(db, count_sql);
-        bind_count(cnt);
-        cnt.step();
-        r.total_items = cnt.integer(0);
+        std::optional<Stmt> cnt;
+        r.total_items = count_into(cnt);
         if (version && key.size() <= Db::CountCache::max_key_bytes) {
           if (cache->counts.size() >= Db::CountCache::max_entries) cache->counts.clear();
           cache->counts.emplace(std::move(key), r.total_items);
         }
       }
     } else {
-      // An empty page left its read transaction when it ran out of rows. The count is stepped
-      // to its one row and kept open (not reset), holding a read transaction of its own, and
-      // the page is read again in that snapshot.
-      Stmt cnt(db, count_sql);
-      bind_count(cnt);
-      cnt.step();
-      r.total_items = cnt.integer(0);
+      // An empty page left its read transaction when it ran out of rows. The count keeps one
+      // open, and the page is read again in that snapshot.
+      r.total_items = count_into(held_count);
       st.rewind();
       row = st.step();
-      while (row) {
-        r.items.push_back(read_row(c, st, q.storage));
-        row = st.step();
-      }
-      return r;
     }
   }
   while (row) {

@@ -352,12 +352,15 @@ TEST_F(Realtime, BadSubscriptionRequestsGetTheEnvelope) {
   EXPECT_EQ(r.status, 400);
 }
 
+// A sample of the server's /metrics, -1 when absent.
+long metric_value(const Api& api, std::string_view name) {
+  auto m = api.get("/metrics").body;
+  auto pos = m.find("\n" + std::string(name) + " ");
+  return pos == std::string::npos ? -1 : std::atol(m.c_str() + pos + name.size() + 2);
+}
+
 TEST_F(Realtime, DisconnectedClientsAreForgotten) {
-  auto metric = [] {
-    auto m = api().get("/metrics").body;
-    auto pos = m.find("\nplinth_realtime_clients ");
-    return pos == std::string::npos ? -1 : std::atoi(m.c_str() + pos + 25);
-  };
+  auto metric = [] { return metric_value(api(), "plinth_realtime_clients"); };
   auto wait_for = [&](int value) {
     auto deadline = std::chrono::steady_clock::now() + 5s;
     while (metric() != value && std::chrono::steady_clock::now() < deadline)
@@ -372,6 +375,28 @@ TEST_F(Realtime, DisconnectedClientsAreForgotten) {
     EXPECT_EQ(metric(), 1);
   }
   EXPECT_EQ(wait_for(0), 0);
+}
+
+TEST_F(Realtime, ChangesAreRecordedOnlyWhileAClientIsConnected) {
+  auto clients = [] { return metric_value(api(), "plinth_realtime_clients"); };
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (clients() != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(clients(), 0);
+  auto published = metric_value(api(), "plinth_realtime_changes_published_total");
+  ASSERT_GE(published, 0);
+  // No client: the write records no change for realtime at all.
+  create_post("nobody listens");
+  // A client connects and subscribes: the next write is recorded, published and delivered.
+  // Changes go out in commit order, so once it arrives the earlier one would have been
+  // counted too.
+  auto c = connect();
+  ASSERT_EQ(subscribe(*c, {"posts/*"}).status, 204);
+  auto id = create_post("somebody listens");
+  auto ev = c->next();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(str_at(event_json(*ev), "/record/id"), id);
+  EXPECT_EQ(metric_value(api(), "plinth_realtime_changes_published_total"), published + 1);
 }
 
 // Servers with their own limits.

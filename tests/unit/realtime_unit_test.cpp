@@ -80,10 +80,15 @@ class ChangeFeed : public ::testing::Test {
     store_->create_collection(posts_collection());
     c_ = store_->catalog()->find("posts");
     ASSERT_TRUE(c_);
-    store_->set_commit_listener([this](std::vector<store::RecordChange>&& changes) {
-      std::lock_guard lock(mu_);
-      for (auto& ch : changes) seen_.push_back(std::move(ch));
-    });
+    store_->set_commit_listener(
+        [this](std::vector<store::RecordChange>&& changes) {
+          std::lock_guard lock(mu_);
+          for (auto& ch : changes) seen_.push_back(std::move(ch));
+        },
+        [this] {
+          ++asked_;
+          return interested_.load();
+        });
   }
   std::vector<std::string> summary() {
     std::lock_guard lock(mu_);
@@ -104,6 +109,8 @@ class ChangeFeed : public ::testing::Test {
   std::shared_ptr<const core::Collection> c_;
   std::mutex mu_;
   std::vector<store::RecordChange> seen_;
+  std::atomic<bool> interested_{true};
+  std::atomic<int> asked_{0};
 };
 
 TEST_F(ChangeFeed, OnlyCommittedChangesInCommitOrder) {
@@ -124,6 +131,28 @@ TEST_F(ChangeFeed, OnlyCommittedChangesInCommitOrder) {
   EXPECT_EQ(summary(), (std::vector<std::string>{"create posts aaaaaaaaaaaaaaa one",
                                                  "update posts aaaaaaaaaaaaaaa uno",
                                                  "delete posts aaaaaaaaaaaaaaa uno"}));
+}
+
+TEST_F(ChangeFeed, WritesWhileNobodyIsInterestedRecordNoChanges) {
+  interested_ = false;
+  store_->insert_record(*c_, {{"id", "aaaaaaaaaaaaaaa"}, {"title", "unheard"}});
+  store_->update_record(*c_, "aaaaaaaaaaaaaaa", {{"id", "aaaaaaaaaaaaaaa"}, {"title", "still"}});
+  EXPECT_GE(asked_.load(), 2);  // asked per write operation
+  interested_ = true;
+  store_->insert_record(*c_, {{"id", "bbbbbbbbbbbbbbb"}, {"title", "heard"}});
+  // A transaction is one operation: asked once, before it runs.
+  interested_ = false;
+  store_->transaction([&](store::Tx& tx) {
+    tx.insert_record(*c_, {{"id", "ccccccccccccccc"}, {"title", "quiet"}});
+    interested_ = true;
+    tx.update_record(*c_, "ccccccccccccccc", {{"id", "ccccccccccccccc"}, {"title", "quieter"}});
+  });
+  store_->delete_record(*c_, "aaaaaaaaaaaaaaa");
+  EXPECT_EQ(summary(), (std::vector<std::string>{"create posts bbbbbbbbbbbbbbb heard",
+                                                 "delete posts aaaaaaaaaaaaaaa still"}));
+  // The writes themselves all happened.
+  EXPECT_TRUE(store_->get_record(*c_, "ccccccccccccccc"));
+  EXPECT_FALSE(store_->get_record(*c_, "aaaaaaaaaaaaaaa"));
 }
 
 TEST_F(ChangeFeed, ConcurrentWritersSeeTheirChangesOnceAndInCommitOrder) {

@@ -129,12 +129,13 @@ int run_serve(const ServeConfig& cfg) {
   realtime::Hub hub(cfg.realtime);
   hub.start(*realtime_policy);
   store->set_commit_listener(
-      [&hub](std::vector<store::RecordChange>&& changes) { hub.publish(std::move(changes)); });
+      [&hub](std::vector<store::RecordChange>&& changes) { hub.publish(std::move(changes)); },
+      [&hub] { return hub.listening(); });
   struct StopRealtime {
     store::Store& store;
     realtime::Hub& hub;
     ~StopRealtime() {
-      store.set_commit_listener(nullptr);
+      store.set_commit_listener(nullptr, nullptr);
       hub.stop();
     }
   } stop_realtime{*store, hub};

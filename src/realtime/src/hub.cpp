@@ -33,6 +33,7 @@ void Hub::stop() {
   // may be gone, so the hub only forgets them.
   std::lock_guard lock(mu_);
   clients_.clear();
+  attached_.store(0, std::memory_order_release);
   by_topic_.clear();
   subscription_count_ = 0;
 }
@@ -76,6 +77,7 @@ void Hub::attach(const std::string& id, std::string ip, std::shared_ptr<http::St
   {
     std::lock_guard lock(mu_);
     clients_[id] = c;
+    attached_.store(clients_.size(), std::memory_order_release);
   }
   sink->push(c->id_line, std::make_shared<const std::string>(
                              "event:PB_CONNECT\ndata:{\"clientId\":\"" + id + "\"}\n\n"));
@@ -87,6 +89,7 @@ void Hub::detach(const std::string& id) {
   if (it == clients_.end()) return;
   index(it->second, false);
   clients_.erase(it);
+  attached_.store(clients_.size(), std::memory_order_release);
 }
 
 void Hub::index(const std::shared_ptr<Client>& c, bool add) {

@@ -149,9 +149,10 @@ class SqliteStore final : public Store {
     return read([&](const Db& db) { return detail::snapshot_matches(db, c, record, rule); });
   }
 
-  void set_commit_listener(CommitListener listener) override {
+  void set_commit_listener(CommitListener listener, ChangeInterest interest) override {
     std::lock_guard lock(queue_mu_);
     listener_ = std::move(listener);
+    interest_ = std::move(interest);
   }
 
   void insert_record(const core::Collection& c, const json::object& values) override {
@@ -487,9 +488,12 @@ class SqliteStore final : public Store {
     fut.get();
   }
 
-  // Writer thread only: where this batch's operations record their changes
-  // (nullptr when nobody listens).
-  detail::ChangeLog* change_log() { return batch_listener_ ? &pending_ : nullptr; }
+  // Writer thread only: where the operation about to run records its changes (nullptr when
+  // nobody listens, or when no change could reach anyone now).
+  detail::ChangeLog* change_log() {
+    if (!batch_listener_ || (batch_interest_ && !batch_interest_())) return nullptr;
+    return &pending_;
+  }
 
   // The writer's open transaction: the operations run in it so far, with their outcomes.
   struct Txn {
@@ -516,7 +520,10 @@ class SqliteStore final : public Store {
           ops.push_back(queue_.front());
           queue_.pop_front();
         }
-        if (!txn.open) batch_listener_ = listener_;
+        if (!txn.open) {
+          batch_listener_ = listener_;
+          batch_interest_ = interest_;
+        }
         commit = !sync_busy_ || stopping_ || txn.ops.size() + ops.size() >= opt_.max_batch;
       }
       run_ops(txn, ops);
@@ -799,7 +806,9 @@ class SqliteStore final : public Store {
   bool failed_ = false;
   WriteStats stats_;
   CommitListener listener_;
+  ChangeInterest interest_;
   CommitListener batch_listener_;  // writer thread: the listener for the current batch
+  ChangeInterest batch_interest_;  // writer thread: its interest
   detail::ChangeLog pending_;      // writer thread: changes of the current batch
 
   std::atomic<std::uint64_t> commit_seq_{0};  // bumped after every COMMIT of the writer

@@ -119,6 +119,11 @@ class Hub {
 
   Stats stats() const;
 
+  // Whether any client is connected: while none is, no committed change can reach anyone, so
+  // the store need not record changes (store::ChangeInterest). A client counts from before
+  // its PB_CONNECT is sent, so from before it can subscribe.
+  bool listening() const { return attached_.load(std::memory_order_acquire) > 0; }
+
  private:
   struct Client {
     std::string id;
@@ -154,7 +159,8 @@ class Hub {
   std::thread thread_;
 
   std::atomic<std::uint64_t> changes_{0}, delivered_{0}, dropped_{0}, refused_{0};
-  std::atomic<std::size_t> slots_{0};  // streams handed out and not yet destroyed
+  std::atomic<std::size_t> slots_{0};     // streams handed out and not yet destroyed
+  std::atomic<std::size_t> attached_{0};  // clients_.size(), stored under mu_
 };
 
 }  // namespace plinth::realtime

@@ -50,6 +50,12 @@ struct RecordChange {
 // order. Must be quick: hand the changes over, never block.
 using CommitListener = std::function<void(std::vector<RecordChange>&&)>;
 
+// Whether a change written now could reach anyone (e.g. a realtime client is connected). The
+// writer asks before each write operation; while it answers false, writes record no changes
+// and skip reading back what they wrote. Any thread may be the one asking: keep it a cheap,
+// thread-safe check. Empty: always.
+using ChangeInterest = std::function<bool()>;
+
 struct StoreOptions {
   std::string dir = "plinth_data";
   Durability durability = Durability::full;
@@ -146,8 +152,9 @@ class Store {
   virtual bool snapshot_matches(const core::Collection& c, const json::object& record,
                                 const query::Compiled& rule) = 0;
 
-  // Receives the record changes of every later commit (see CommitListener).
-  virtual void set_commit_listener(CommitListener listener) = 0;
+  // Receives the record changes of every later commit (see CommitListener) made while
+  // `interest` held (see ChangeInterest).
+  virtual void set_commit_listener(CommitListener listener, ChangeInterest interest) = 0;
 
   virtual void insert_record(const core::Collection& c, const json::object& values) = 0;
   // False when no such record.

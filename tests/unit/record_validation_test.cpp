@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include "plinth/core/collection.hpp"
 #include "plinth/core/datetime.hpp"
 #include "plinth/core/json.hpp"
@@ -322,6 +324,41 @@ TEST(Json, GoCompatibleNumbersAndEscapes) {
       {"[1,{\"b\":2,\"a\":1}]", "[1,{\"b\":2,\"a\":1}]"},
   };
   for (const auto& c : cases) EXPECT_EQ(to_json(*parse_json(c.in)), c.out) << c.in;
+}
+
+TEST(Json, ParseRejectsWhatIsNotOneWholeDocumentAndRecoversAfterwards) {
+  // One parser is reused per thread: a failure must leave nothing behind for the next text.
+  for (const char* bad : {"{\"a\":1} x", "{\"a\":", "[1,2", "{\"a\":1}{}", "", "nul", "[1,]"}) {
+    EXPECT_FALSE(parse_json(bad)) << bad;
+    auto ok = parse_json(R"({"b":[1,"two"]})");
+    ASSERT_TRUE(ok) << "after " << bad;
+    EXPECT_EQ(to_json(*ok), R"({"b":[1,"two"]})");
+  }
+  std::string deep(64, '['), too_deep(65, '[');
+  deep += std::string(64, ']');
+  too_deep += std::string(65, ']');
+  EXPECT_TRUE(parse_json(deep));
+  EXPECT_FALSE(parse_json(too_deep));
+}
+
+TEST(Json, ParseAllocatesFromTheGivenStorageSmallOrLarge) {
+  json::monotonic_resource arena;
+  json::storage_ptr sp(&arena);
+  std::string big = "[";
+  for (int i = 0; i < 20000; ++i) big += (i ? ",\"item-" : "\"item-") + std::to_string(i) + "\"";
+  big += "]";
+  ASSERT_GT(big.size(), 64U * 1024);  // the size that gets a parser of its own
+  for (const std::string& text :
+       {std::string(R"({"k":"a value longer than the small buffer"})"), big}) {
+    auto v = parse_json(text, sp);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->storage().get(), sp.get());
+    EXPECT_EQ(to_json(*v), text);
+    auto plain = parse_json(text);
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(plain->storage().get(), json::storage_ptr().get());
+  }
+  EXPECT_FALSE(parse_json(big + "]", sp));
 }
 
 TEST(Json, SortedCopySortsByByte) {

@@ -126,7 +126,7 @@ json::object parse_multipart(const http::Request& req, std::string_view content_
 
 }  // namespace
 
-json::object parse_body(const http::Request& req) {
+json::object parse_body(const http::Request& req, const json::storage_ptr& sp) {
   auto type = req.headers.get("Content-Type");
   if (req.body.empty()) return {};
   if (type.find("application/x-www-form-urlencoded") != std::string_view::npos) {
@@ -142,7 +142,7 @@ json::object parse_body(const http::Request& req) {
     return out;
   }
   if (type.find("multipart/form-data") != std::string_view::npos) return parse_multipart(req, type);
-  auto v = core::parse_json(req.body);
+  auto v = core::parse_json(req.body, sp);
   if (!v || !v->is_object()) {
     throw http::ApiError(400, "An error occurred while loading the submitted data.");
   }

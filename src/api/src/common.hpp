@@ -36,8 +36,9 @@ class RequestArena {
   json::monotonic_resource resource_;
 };
 
-// Parses a JSON or x-www-form-urlencoded body into an object; throws a 400 ApiError.
-json::object parse_body(const http::Request& req);
+// Parses a JSON or x-www-form-urlencoded body into an object; throws a 400 ApiError. A JSON
+// body is allocated from `sp` (the default heap when empty).
+json::object parse_body(const http::Request& req, const json::storage_ptr& sp = {});
 
 // Maps store/validation exceptions thrown by `fn` to ApiErrors.
 template <class F>
@@ -109,9 +110,10 @@ void expand_record(Services& s, const core::Collection& c, const json::object& r
 
 // Record writes shared by the single-record endpoints and /api/batch. They
 // check access rules and validate; they throw ApiError with PocketBase's envelope.
+// create_record's result is allocated from `sp` (the default heap when empty).
 json::object create_record(Services& s, store::Tx& ops, const core::Collection& c,
                            const std::optional<AuthContext>& auth, const RequestMeta& meta,
-                           const json::object& body);
+                           const json::object& body, const json::storage_ptr& sp = {});
 json::object update_record(Services& s, store::Tx& ops, const core::Collection& c,
                            const std::optional<AuthContext>& auth, const RequestMeta& meta,
                            std::string_view id, const json::object& body);

@@ -641,11 +641,12 @@ void register_record_routes(http::Router& router, Services& s) {
   router.post(
       "/api/collections/{collection}/records",
       [&s](http::Request& req) {
+        RequestArena arena;  // the body, the record and its API JSON
         auto c = collection_of(s, req);
         auto auth = request_auth(s, req);
-        auto body = parse_body(req);
+        auto body = parse_body(req, arena.storage());
         StoreAsTx ops(s.store);
-        auto out = create_record(s, ops, *c, auth, request_meta(s, req), body);
+        auto out = create_record(s, ops, *c, auth, request_meta(s, req), body, arena.storage());
         expand_written(s, *c, out, req, auth);
         return json_response(200, pick_fields(std::move(out), req.query_param("fields")));
       },
@@ -678,13 +679,13 @@ void register_record_routes(http::Router& router, Services& s) {
 
 json::object create_record(Services& s, store::Tx& ops, const core::Collection& c,
                            const std::optional<AuthContext>& auth, const RequestMeta& meta,
-                           const json::object& body) {
+                           const json::object& body, const json::storage_ptr& sp) {
   if (c.is_view()) throw http::ApiError(400, "Unsupported collection type.");
   auto access = check_access(c, Action::create, auth, meta);
   if (access == Access::forbidden)
     throw http::ApiError(403, "Only superusers can perform this action.");
   auto rec = core::apply_body(c, nullptr, body,
-                              {.is_create = true, .superuser = auth && auth->superuser()});
+                              {.is_create = true, .superuser = auth && auth->superuser()}, sp);
   auto errors = core::validate_record(c, rec, true);
   if (!errors.empty()) {
     throw http::ApiError(400, "Failed to create record.",
@@ -708,7 +709,8 @@ json::object create_record(Services& s, store::Tx& ops, const core::Collection& 
     });
     return 0;
   });
-  return core::record_to_api(c, rec.values, view_options(auth, c, rec.values));
+  auto vo = view_options(auth, c, rec.values);
+  return core::record_to_api(c, std::move(rec.values), vo, sp);
 }
 
 namespace {

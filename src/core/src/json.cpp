@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
+#include <boost/json/parser.hpp>
 #include <charconv>
 #include <cmath>
 #include <vector>
@@ -169,13 +170,25 @@ void erase_stable(json::object& o, std::string_view key) {
   o = std::move(out);
 }
 
-std::optional<json::value> parse_json(std::string_view text) {
+std::optional<json::value> parse_json(std::string_view text, const json::storage_ptr& sp) {
   json::parse_options opts;
   opts.max_depth = 64;
   boost::system::error_code ec;
-  auto v = json::parse(text, ec, {}, opts);
-  if (ec) return std::nullopt;
-  return v;
+  if (text.size() > 64 * 1024) {
+    // A large document gets a parser of its own, so no thread keeps a working stack that big.
+    auto v = json::parse(text, ec, sp, opts);
+    if (ec) return std::nullopt;
+    return v;
+  }
+  // Small ones share one parser per thread: its working stack is kept between documents
+  // instead of being allocated and freed for each one.
+  thread_local json::parser parser(json::storage_ptr(), opts);
+  parser.reset(sp);
+  parser.write(text.data(), text.size(), ec);  // the whole text: trailing bytes are an error
+  std::optional<json::value> out;
+  if (!ec) out = parser.release();
+  parser.reset();  // lets go of `sp` (and of whatever a failed parse built)
+  return out;
 }
 
 }  // namespace plinth::core

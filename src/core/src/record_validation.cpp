@@ -369,32 +369,35 @@ json::object field_errors_json(const FieldErrors& errors) {
 }
 
 PreparedRecord apply_body(const Collection& c, const json::object* existing,
-                          const json::object& body, const ApplyOptions& opts) {
-  PreparedRecord rec;
+                          const json::object& body, const ApplyOptions& opts,
+                          const json::storage_ptr& sp) {
+  PreparedRecord rec{.values = json::object(sp)};
   if (existing) rec.original = *existing;
+  rec.values.reserve(c.fields.size());
   for (const auto& f : c.fields) {
     const json::value* cur = existing ? existing->if_contains(f.name) : nullptr;
-    rec.values[f.name] = cur ? *cur : f.zero_value();
+    rec.values.insert_or_assign(f.name, cur ? *cur : f.zero_value());
   }
 
   // Plain keys first, then modifiers (PocketBase applies the shortest key first).
-  std::vector<std::pair<std::string, const json::value*>> keys;
-  for (const auto& kv : body) keys.emplace_back(std::string(kv.key()), &kv.value());
+  std::vector<std::pair<std::string_view, const json::value*>> keys;
+  keys.reserve(body.size());
+  for (const auto& kv : body) keys.emplace_back(kv.key(), &kv.value());
   std::stable_sort(keys.begin(), keys.end(),
                    [](const auto& a, const auto& b) { return a.first.size() < b.first.size(); });
 
   for (const auto& [key, value] : keys) {
     char op = 0;
-    std::string name = key;
+    std::string_view name = key;
     if (name.size() > 1 && name.back() == '+') {
       op = '+';
-      name.pop_back();
+      name.remove_suffix(1);
     } else if (name.size() > 1 && name.back() == '-') {
       op = '-';
-      name.pop_back();
+      name.remove_suffix(1);
     } else if (name.size() > 1 && name.front() == '+') {
       op = '^';
-      name.erase(0, 1);
+      name.remove_prefix(1);
     }
     const Field* f = c.field(name);
     if (!f || !settable_by_body(c, *f, opts)) continue;  // unknown keys are ignored, as PocketBase
@@ -497,7 +500,9 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
   for (const auto& f : c.fields) {
     if (errors.count(f.name)) continue;
     const json::value* pv = rec.values.if_contains(f.name);
-    json::value v = pv ? *pv : f.zero_value();
+    json::value zero;  // a missing value is the field's zero value (no copy of present ones)
+    if (!pv) zero = f.zero_value();
+    const json::value& v = pv ? *pv : zero;
 
     if (f.type == FieldType::password) {
       auto it = rec.new_passwords.find(f.name);
@@ -520,7 +525,7 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
 
     switch (f.type) {
       case FieldType::text: {
-        const std::string s(v.get_string());
+        std::string_view s = v.get_string();
         auto len = static_cast<double>(utf8_length(s));
         double min = f.number_option_or("min", 0), max = f.number_option_or("max", 0);
         if (max <= 0) max = 5000;

@@ -46,6 +46,9 @@ void bind_params(Stmt& st, int& idx, const std::vector<query::Param>& params);
 json::value value_from_db(const core::Field& f, const Stmt& st, int col,
                           const json::storage_ptr& sp = {});
 void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v);
+// Binds field `f` from `values` (its zero value when missing). Text present in `values` is bound
+// without a copy: `values` must stay alive and unchanged until the statement has run.
+void bind_field(Stmt& st, int idx, const core::Field& f, const json::object& values);
 std::string select_columns(const core::Collection& c);
 
 json::object read_row(const core::Collection& c, const Stmt& st, const json::storage_ptr& sp = {});

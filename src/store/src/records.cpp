@@ -106,7 +106,15 @@ json::value value_from_db(const core::Field& f, const Stmt& st, int col,
   }
 }
 
-void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v) {
+namespace {
+
+void bind_value_as(Stmt& st, int idx, const core::Field& f, const json::value& v, bool borrow) {
+  auto bind_text = [&](std::string_view text) {
+    if (borrow)
+      st.bind_unowned(idx, text.empty() ? std::string_view("") : text);
+    else
+      st.bind(idx, std::string(text));
+  };
   switch (f.type) {
     case FieldType::number: {
       double d = v.is_double()   ? v.get_double()
@@ -132,10 +140,23 @@ void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v) {
       if (f.is_multi())
         st.bind(idx, v.is_array() ? core::to_json(v) : std::string("[]"));
       else
-        st.bind(idx, v.is_string() ? std::string(v.get_string()) : std::string());
+        bind_text(v.is_string() ? std::string_view(v.get_string()) : std::string_view());
       return;
-    default: st.bind(idx, v.is_string() ? std::string(v.get_string()) : std::string()); return;
+    default: bind_text(v.is_string() ? std::string_view(v.get_string()) : std::string_view());
   }
+}
+
+}  // namespace
+
+void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v) {
+  bind_value_as(st, idx, f, v, false);
+}
+
+void bind_field(Stmt& st, int idx, const core::Field& f, const json::object& values) {
+  if (const auto* v = values.if_contains(f.name))
+    bind_value_as(st, idx, f, *v, true);
+  else
+    bind_value_as(st, idx, f, f.zero_value(), false);
 }
 
 namespace {
@@ -372,10 +393,7 @@ bool snapshot_matches(const Db& db, const core::Collection& c, const json::objec
                     (rule.where.empty() ? "" : " WHERE (" + rule.where + ")") + " LIMIT 1";
   Stmt st(db, sql);
   int idx = 1;
-  for (const auto& f : c.fields) {
-    auto* v = record.if_contains(f.name);
-    bind_value(st, idx++, f, v ? *v : f.zero_value());
-  }
+  for (const auto& f : c.fields) bind_field(st, idx++, f, record);
   bind_params(st, idx, rule.join_params);
   bind_params(st, idx, rule.params);
   return st.step();
@@ -489,22 +507,18 @@ void log_change(const Db& db, const core::Collection& c, std::string_view id,
 void insert_record(Db& db, const core::Catalog& cat, const core::Collection& c,
                    const json::object& values, ChangeLog* log) {
   check_relations(db, cat, c, values);
-  std::string cols, marks;
-  for (std::size_t i = 0; i < c.fields.size(); ++i) {
-    if (i) {
-      cols += ", ";
-      marks += ", ";
-    }
-    cols += core::quote_identifier(c.fields[i].name);
-    marks += "?";
-  }
-  Stmt st(db, "INSERT INTO " + core::quote_identifier(c.name) + " (" + cols + ") VALUES (" + marks +
-                  ")");
-  for (std::size_t i = 0; i < c.fields.size(); ++i) {
-    const auto& f = c.fields[i];
-    auto* v = values.if_contains(f.name);
-    bind_value(st, static_cast<int>(i + 1), f, v ? *v : f.zero_value());
-  }
+  // Built in a reused buffer, which the statement cache only hashes.
+  thread_local std::string sql;
+  sql.assign("INSERT INTO ");
+  core::append_quoted_identifier(sql, c.name);
+  sql += " (";
+  append_select_columns(sql, c);
+  sql += ") VALUES (";
+  for (std::size_t i = 0; i < c.fields.size(); ++i) sql += i ? ", ?" : "?";
+  sql += ')';
+  Stmt st(db, sql);
+  for (std::size_t i = 0; i < c.fields.size(); ++i)
+    bind_field(st, static_cast<int>(i + 1), c.fields[i], values);
   try {
     st.step();
   } catch (const SqliteError& e) {
@@ -529,9 +543,7 @@ bool update_record(Db& db, const core::Catalog& cat, const core::Collection& c, 
   Stmt st(db, "UPDATE " + core::quote_identifier(c.name) + " SET " + sets + where_id());
   int i = 1;
   for (const auto& f : c.fields) {
-    if (f.primary_key) continue;
-    auto* v = values.if_contains(f.name);
-    bind_value(st, i++, f, v ? *v : f.zero_value());
+    if (!f.primary_key) bind_field(st, i++, f, values);
   }
   st.bind(i, id);
   try {

@@ -26,8 +26,9 @@ json::object sorted_copy(const json::object& o);
 // moves the last element into the hole).
 void erase_stable(json::object& o, std::string_view key);
 
-// Parses JSON text; nullopt when invalid. Depth and size are bounded.
-std::optional<json::value> parse_json(std::string_view text);
+// Parses JSON text; nullopt when invalid. Depth and size are bounded. The value is allocated
+// from `sp` (the default heap when empty).
+std::optional<json::value> parse_json(std::string_view text, const json::storage_ptr& sp = {});
 
 // Go-style float formatting used by write_json.
 void append_number(std::string& out, double d);

@@ -51,9 +51,11 @@ struct PreparedRecord {
 };
 
 // Starts from `existing` (update) or the collection's zero values (create),
-// applies `body`, generates the id and sets autodates.
+// applies `body`, generates the id and sets autodates. The values are allocated from `sp`
+// (the default heap when empty).
 PreparedRecord apply_body(const Collection& c, const json::object* existing,
-                          const json::object& body, const ApplyOptions& opts);
+                          const json::object& body, const ApplyOptions& opts,
+                          const json::storage_ptr& sp = {});
 
 // The rules of a password field (min, max - 71 by default -, pattern) for a
 // new plain-text value, lengths in UTF-8 characters; nullopt when it passes.

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -25,6 +26,8 @@ namespace {
 
 constexpr char kIdAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 constexpr std::size_t kIdLength = 15;
+constexpr char kStepDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+constexpr std::int64_t kIdEpochMs = 1577836800000;  // 2020-01-01 UTC
 
 [[noreturn]] void die(sqlite3* db, const char* what) {
   std::fprintf(stderr, "raw_sqlite_insert: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
@@ -125,7 +128,19 @@ int main(int argc, char** argv) {
     const auto txn_start = Clock::now();
     exec(db, "BEGIN IMMEDIATE");
     for (int i = 0; i < rows_per_txn; ++i) {
-      for (auto& c : id) c = kIdAlphabet[pick(rng)];
+      // Ids as Plinth makes them (util::time_ordered_id): 7 characters counting 36 ms steps
+      // since 2020 in base 36, then 8 random ones.
+      auto step =
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count() -
+                                     kIdEpochMs) /
+          36;
+      for (int k = 6; k >= 0; --k) {
+        id[static_cast<std::size_t>(k)] = kStepDigits[step % 36];
+        step /= 36;
+      }
+      for (std::size_t k = 7; k < id.size(); ++k) id[k] = kIdAlphabet[pick(rng)];
       const std::string now = now_text();
       sqlite3_bind_text(insert, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
       sqlite3_bind_text(insert, 2, "hello", 5, SQLITE_STATIC);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <set>
 #include <thread>
 
 #include "plinth/http/errors.hpp"
@@ -74,6 +76,50 @@ TEST(Random, IdsHaveThePocketBaseAlphabetAndLength) {
   auto hex = util::random_hex(16);
   EXPECT_EQ(hex.size(), 32U);
   EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+TEST(Random, TimeOrderedIdsSortByTheirTimeAndKeepARandomTail) {
+  auto pocketbase_like = [](const std::string& id) {
+    return id.size() == 15 &&
+           id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string::npos;
+  };
+  constexpr std::int64_t k2020 = 1577836800000, kDay = 86'400'000;
+  // The first 7 characters count 36 ms steps since 2020 in base 36 (digits before letters).
+  EXPECT_EQ(util::time_ordered_id(k2020).substr(0, 7), "0000000");
+  EXPECT_EQ(util::time_ordered_id(k2020 + 35).substr(0, 7), "0000000");
+  EXPECT_EQ(util::time_ordered_id(k2020 + 36).substr(0, 7), "0000001");
+  EXPECT_EQ(util::time_ordered_id(k2020 + 36 * 36).substr(0, 7), "0000010");
+  EXPECT_EQ(util::time_ordered_id(k2020 + 36 * 10).substr(0, 7), "000000a");
+  // Before 2020 and after 2109 the prefix stays at its ends.
+  EXPECT_EQ(util::time_ordered_id(0).substr(0, 7), "0000000");
+  EXPECT_EQ(util::time_ordered_id(k2020 + 100 * 366 * kDay).substr(0, 7), "zzzzzzz");
+  // Later steps sort after earlier ones, across every digit carry of a day's range.
+  std::string prev = util::time_ordered_id(k2020 + 2500 * kDay);
+  for (std::int64_t t = k2020 + 2500 * kDay + 36; t < k2020 + 2501 * kDay; t += 36 * 97) {
+    auto id = util::time_ordered_id(t);
+    ASSERT_TRUE(pocketbase_like(id)) << id;
+    ASSERT_LT(prev, id) << t;
+    prev = id;
+  }
+  // Ids of the same step differ in their random tail.
+  std::set<std::string> tails;
+  for (int i = 0; i < 200; ++i) {
+    auto id = util::time_ordered_id(k2020 + 1000);
+    EXPECT_TRUE(pocketbase_like(id)) << id;
+    tails.insert(id.substr(7));
+  }
+  EXPECT_EQ(tails.size(), 200U);
+  // Now is between the two moments around the call.
+  auto ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  auto before = util::time_ordered_id(ms());
+  auto now = util::time_ordered_id();
+  auto after = util::time_ordered_id(ms() + 36);
+  EXPECT_LE(before.substr(0, 7), now.substr(0, 7));
+  EXPECT_LT(now.substr(0, 7), after.substr(0, 7));
 }
 
 TEST(Errors, EnvelopeShape) {

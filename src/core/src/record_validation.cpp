@@ -454,7 +454,7 @@ PreparedRecord apply_body(const Collection& c, const json::object* existing,
   for (const auto& f : c.fields) {
     if (f.primary_key && opts.is_create) {
       auto& id = rec.values[f.name];
-      if (!id.is_string() || id.get_string().empty()) id = util::random_id(15);
+      if (!id.is_string() || id.get_string().empty()) id = util::time_ordered_id();
     }
     if (f.type == FieldType::autodate) {
       if ((opts.is_create && f.bool_option("onCreate")) ||

@@ -2,8 +2,10 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <random>
 #include <stdexcept>
 
@@ -43,6 +45,29 @@ std::string random_id(std::size_t length) {
   auto& rng = thread_rng();
   std::uniform_int_distribution<int> pick(0, 35);
   for (auto& c : out) c = kAlphabet[pick(rng)];
+  return out;
+}
+
+std::string time_ordered_id(std::int64_t unix_ms) {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";  // in byte order
+  constexpr std::int64_t kEpochMs = 1577836800000;                           // 2020-01-01
+  constexpr std::uint64_t kSteps = 78364164096;                              // 36^7
+  if (unix_ms < 0) {
+    unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  }
+  auto step = static_cast<std::uint64_t>(std::max<std::int64_t>(0, unix_ms - kEpochMs)) / 36;
+  step = std::min(step, kSteps - 1);  // past 2109 ids stop being ordered, nothing else changes
+  std::string out(15, '\0');
+  for (int i = 6; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = kDigits[step % 36];
+    step /= 36;
+  }
+  auto& rng = thread_rng();
+  std::uniform_int_distribution<int> pick(0, 35);
+  for (std::size_t i = 7; i < out.size(); ++i) out[i] = kAlphabet[pick(rng)];
   return out;
 }
 

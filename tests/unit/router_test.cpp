@@ -99,6 +99,13 @@ TEST(Message, SplitTargetAndQueryParams) {
   EXPECT_EQ(req.query_param("y"), "hello world");
   EXPECT_EQ(req.query_param("flag"), "");
   EXPECT_FALSE(req.query_param("z").has_value());
+  // Keys are compared decoded; empty parts are skipped; the first match wins.
+  req.query = "&&f%69elds=a%2Cb&fields=c&my+key=v&x%3Dy=1&";
+  EXPECT_EQ(req.query_param("fields"), "a,b");
+  EXPECT_EQ(req.query_param("x=y"), "1");
+  EXPECT_FALSE(req.query_param("f%69elds").has_value());
+  EXPECT_FALSE(req.query_param("").has_value());
+  EXPECT_EQ(req.query_param("my key"), "v");
   std::string path, query;
   split_target("http://example.com/api/health?a=1", path, query);
   EXPECT_EQ(path, "/api/health");

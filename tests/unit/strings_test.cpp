@@ -3,6 +3,7 @@
 #include <chrono>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "plinth/http/errors.hpp"
 #include "plinth/util/process.hpp"
@@ -39,6 +40,23 @@ TEST(Process, ThreadNamesAreCutToWhatTheKernelKeeps) {
   }).join();
   EXPECT_EQ(short_name, "plinth-test");
   EXPECT_EQ(long_name, "plinth-a-name-l");
+}
+
+TEST(Strings, EachPartVisitsWhatSplitReturnsAndStopsWhenAsked) {
+  for (std::string_view s : {"", "a", "a&b", "&a&&b&", "&"}) {
+    std::vector<std::string_view> seen;
+    EXPECT_FALSE(util::each_part(s, '&', [&](std::string_view p) {
+      seen.push_back(p);
+      return false;
+    }));
+    EXPECT_EQ(seen, util::split(s, '&')) << s;
+  }
+  int calls = 0;
+  EXPECT_TRUE(util::each_part("a&b&c", '&', [&](std::string_view p) {
+    ++calls;
+    return p == "b";
+  }));
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(Strings, UrlDecode) {

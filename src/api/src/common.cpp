@@ -154,14 +154,15 @@ RequestMeta request_meta(const http::Request& req) {
   m.method = req.method;
   m.remote_ip = req.remote_ip;
   m.request_id = req.request_id;
-  for (auto part : util::split(req.query, '&')) {
-    if (part.empty()) continue;
+  util::each_part(req.query, '&', [&](std::string_view part) {
+    if (part.empty()) return false;
     auto eq = part.find('=');
     auto key = util::url_decode(part.substr(0, eq));
     if (!m.query.count(key))
       m.query[key] =
           eq == std::string_view::npos ? std::string() : util::url_decode(part.substr(eq + 1));
-  }
+    return false;
+  });
   for (const auto& f : req.headers.fields()) {
     std::string name = util::to_lower(f.name);
     for (auto& ch : name) {

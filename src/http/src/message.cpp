@@ -23,6 +23,12 @@ void Headers::set(std::string_view name, std::string_view value) {
   add(name, value);
 }
 
+void Headers::set_owned(std::string_view name, std::string&& value) {
+  remove(name);
+  if (fields_.capacity() == 0) fields_.reserve(12);
+  fields_.push_back({std::string(name), std::move(value)});
+}
+
 void Headers::add(std::string_view name, std::string_view value) {
   // A response collects about ten fields through the middleware: one allocation, not four.
   if (fields_.capacity() == 0) fields_.reserve(12);
@@ -41,15 +47,19 @@ std::string_view Request::param(std::string_view name) const {
 }
 
 std::optional<std::string> Request::query_param(std::string_view name) const {
-  for (auto part : util::split(query, '&')) {
-    if (part.empty()) continue;
+  std::optional<std::string> out;
+  util::each_part(query, '&', [&](std::string_view part) {
+    if (part.empty()) return false;
     auto eq = part.find('=');
-    auto key = util::url_decode(part.substr(0, eq));
-    if (key != name) continue;
-    if (eq == std::string_view::npos) return std::string();
-    return util::url_decode(part.substr(eq + 1));
-  }
-  return std::nullopt;
+    auto key = part.substr(0, eq);
+    // Most keys have nothing to decode: compared as they are, without a copy.
+    bool match = key.find_first_of("%+") == std::string_view::npos ? key == name
+                                                                   : util::url_decode(key) == name;
+    if (!match) return false;
+    out = eq == std::string_view::npos ? std::string() : util::url_decode(part.substr(eq + 1));
+    return true;
+  });
+  return out;
 }
 
 Response Response::json(int status, std::string body) {

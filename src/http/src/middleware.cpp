@@ -113,7 +113,7 @@ Middleware trace_context() {
   return [](Request& req, const Next& next) {
     req.trace = observe::start_span(req.headers.get("traceparent"));
     auto res = next(req);
-    res.headers.set("traceparent", req.trace.traceparent());
+    res.headers.set_owned("traceparent", req.trace.traceparent());
     return res;
   };
 }

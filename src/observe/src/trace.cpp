@@ -19,7 +19,15 @@ bool all_zero(std::string_view s) {
 }  // namespace
 
 std::string TraceContext::traceparent() const {
-  return "00-" + trace_id + "-" + span_id + "-" + flags;
+  std::string out;
+  out.reserve(6 + trace_id.size() + span_id.size() + flags.size());
+  out += "00-";
+  out += trace_id;
+  out += '-';
+  out += span_id;
+  out += '-';
+  out += flags;
+  return out;
 }
 
 std::optional<TraceContext> parse_traceparent(std::string_view v) {

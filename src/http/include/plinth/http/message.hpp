@@ -27,6 +27,7 @@ class Headers {
   bool has(std::string_view name) const;
   // Replaces every field called `name` with one field.
   void set(std::string_view name, std::string_view value);
+  void set_owned(std::string_view name, std::string&& value);  // set, taking value's buffer
   void add(std::string_view name, std::string_view value);
   void remove(std::string_view name);
 

@@ -11,6 +11,17 @@ bool iequals(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view s);
 std::string_view trim(std::string_view s);
 std::vector<std::string_view> split(std::string_view s, char sep);
+// The parts split() would return, one at a time and without a vector: calls fn(part) for each
+// until it returns true. Returns whether one did.
+template <class F>
+bool each_part(std::string_view s, char sep, F&& fn) {
+  for (;;) {
+    auto pos = s.find(sep);
+    if (fn(s.substr(0, pos))) return true;
+    if (pos == std::string_view::npos) return false;
+    s.remove_prefix(pos + 1);
+  }
+}
 
 // True when the comma-separated header value `list` contains `token`
 // (case-insensitive, ignoring whitespace and ;parameters).

@@ -488,6 +488,31 @@ TEST_F(Rules, CollectionCrossCheck) {
   EXPECT_EQ(int_at(api().get(records_path("docs")).json, "/totalItems"), 0) << "guests see nothing";
 }
 
+// @request.headers (names lowercased, '-' as '_') and @request.query in rules.
+TEST_F(Rules, RequestHeadersAndQueryInRules) {
+  create_collection(api(), su(), R"json({"name":"gated","fields":[{"name":"title","type":"text"}],
+    "viewRule":"@request.headers.x_gate = 'open' && @request.query.k = 'v w'",
+    "createRule":"@request.headers.x_gate = 'open'"})json");
+  auto id = str_at(create_record(api(), "gated", R"({"title":"one"})", su()), "/id");
+  auto status = [&](std::string_view method, const std::string& target,
+                    std::vector<std::pair<std::string, std::string>> headers,
+                    std::string_view body = {}) {
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+    Client c(api().port(), std::chrono::seconds(20));
+    auto r = c.request(method, target, headers, body);
+    return r ? r->status : -1;
+  };
+  auto view = records_path("gated", id);
+  EXPECT_EQ(status("GET", view + "?k=v+w", {{"X-Gate", "open"}}), 200);
+  EXPECT_EQ(status("GET", view + "?%6b=v%20w&k=other", {{"x-gate", "open"}}), 200);
+  EXPECT_EQ(status("GET", view + "?k=other&k=v+w", {{"X-Gate", "open"}}), 404) << "first value";
+  EXPECT_EQ(status("GET", view + "?k=v+w", {{"X-Gate", "shut"}}), 404);
+  EXPECT_EQ(status("GET", view, {{"X-Gate", "open"}}), 404);
+  EXPECT_EQ(status("POST", records_path("gated"), {{"X-Gate", "open"}}, R"({"title":"two"})"), 200);
+  EXPECT_EQ(status("POST", records_path("gated"), {}, R"({"title":"three"})"), 400);
+  EXPECT_EQ(int_at(api().get(records_path("gated"), su()).json, "/totalItems"), 2);
+}
+
 // Expanded records pass their own collection's view rule for the caller.
 TEST_F(Rules, ExpandRespectsViewRules) {
   auto locked = api().get("/api/collections/locked", su());

@@ -149,17 +149,18 @@ json::object parse_body(const http::Request& req, const json::storage_ptr& sp) {
   return std::move(v->get_object());
 }
 
-RequestMeta request_meta(const http::Request& req) {
-  RequestMeta m;
-  m.method = req.method;
-  m.remote_ip = req.remote_ip;
-  m.request_id = req.request_id;
+namespace {
+
+// A request's query parameters and headers as rules see them: first value of each, header names
+// lowercased with '-' as '_'.
+void rule_query_and_headers(const http::Request& req, std::map<std::string, std::string>& query,
+                            std::map<std::string, std::string>& headers) {
   util::each_part(req.query, '&', [&](std::string_view part) {
     if (part.empty()) return false;
     auto eq = part.find('=');
     auto key = util::url_decode(part.substr(0, eq));
-    if (!m.query.count(key))
-      m.query[key] =
+    if (!query.count(key))
+      query[key] =
           eq == std::string_view::npos ? std::string() : util::url_decode(part.substr(eq + 1));
     return false;
   });
@@ -168,8 +169,19 @@ RequestMeta request_meta(const http::Request& req) {
     for (auto& ch : name) {
       if (ch == '-') ch = '_';
     }
-    if (!m.headers.count(name)) m.headers[name] = f.value;
+    if (!headers.count(name)) headers[name] = f.value;
   }
+}
+
+}  // namespace
+
+RequestMeta request_meta(const http::Request& req) {
+  // The query and headers are gathered only for a rule that needs them (request_info).
+  RequestMeta m;
+  m.request = &req;
+  m.method = req.method;
+  m.remote_ip = req.remote_ip;
+  m.request_id = req.request_id;
   return m;
 }
 
@@ -181,8 +193,12 @@ query::RequestInfo request_info(const std::optional<AuthContext>& auth, const Re
     ri.auth_record = &auth->record;
   }
   if (body) ri.body = *body;
-  ri.query = meta.query;
-  ri.headers = meta.headers;
+  if (meta.request) {
+    rule_query_and_headers(*meta.request, ri.query, ri.headers);
+  } else {
+    ri.query = meta.query;
+    ri.headers = meta.headers;
+  }
   ri.method = meta.method;
   return ri;
 }

@@ -83,7 +83,10 @@ std::shared_ptr<const ApiKeyGrant> api_key_of(Services& s, const http::Request& 
 
 // What @request.* sees besides auth and body.
 struct RequestMeta {
+  // @request.query and @request.headers of rules: read from `request` when it is set (then
+  // these stay empty, and the meta must not outlive the request), else these.
   std::map<std::string, std::string> query, headers;
+  const http::Request* request = nullptr;
   std::string method = "GET";
   std::string remote_ip, request_id;  // for the audit trail
   std::shared_ptr<const ApiKeyGrant> api_key;

@@ -22,11 +22,11 @@ std::string TraceContext::traceparent() const {
   std::string out;
   out.reserve(6 + trace_id.size() + span_id.size() + flags.size());
   out += "00-";
-  out += trace_id;
+  out += trace_id.view();
   out += '-';
-  out += span_id;
+  out += span_id.view();
   out += '-';
-  out += flags;
+  out += flags.view();
   return out;
 }
 
@@ -46,20 +46,20 @@ std::optional<TraceContext> parse_traceparent(std::string_view v) {
   if (version != "00" && v.size() > 55 && v[55] != '-') return std::nullopt;
   if (all_zero(trace_id) || all_zero(parent)) return std::nullopt;
   TraceContext tc;
-  tc.trace_id = std::string(trace_id);
-  tc.parent_span_id = std::string(parent);
-  tc.flags = std::string(flags);
+  tc.trace_id.assign(trace_id);
+  tc.parent_span_id.assign(parent);
+  tc.flags.assign(flags);
   return tc;
 }
 
 TraceContext start_span(std::string_view incoming) {
   TraceContext tc;
   if (auto parsed = parse_traceparent(incoming)) {
-    tc = std::move(*parsed);
+    tc = *parsed;
   } else {
-    tc.trace_id = util::random_hex(16);
+    util::fill_random_hex(tc.trace_id.resize(32), 16);
   }
-  tc.span_id = util::random_hex(8);
+  util::fill_random_hex(tc.span_id.resize(16), 8);
   return tc;
 }
 

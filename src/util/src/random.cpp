@@ -89,8 +89,13 @@ std::string random_alnum_secure(std::size_t length) {
 }
 
 std::string random_hex(std::size_t bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out(bytes * 2, '0');
+  fill_random_hex(out.data(), bytes);
+  return out;
+}
+
+void fill_random_hex(char* out, std::size_t bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
   auto& rng = thread_rng();
   bool all_zero = true;
   std::uint64_t word = 0;
@@ -102,8 +107,7 @@ std::string random_hex(std::size_t bytes) {
     out[2 * i] = kHex[b >> 4];
     out[2 * i + 1] = kHex[b & 0xfU];
   }
-  if (all_zero && bytes > 0) out.back() = '1';
-  return out;
+  if (all_zero && bytes > 0) out[2 * bytes - 1] = '1';
 }
 
 }  // namespace plinth::util

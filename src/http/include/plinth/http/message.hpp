@@ -49,7 +49,9 @@ struct Request {
   unsigned version = 11;  // 10 or 11
 
   // Filled by the pipeline.
-  std::string route_template;  // e.g. "/api/collections/{collection}"; "" when unmatched
+  // e.g. "/api/collections/{collection}"; "" when unmatched. Views the router's own pattern
+  // (routes are fixed while serving, as the matched route itself).
+  std::string_view route_template;
   std::vector<std::pair<std::string, std::string>> params;
   std::string request_id;
   observe::TraceContext trace;

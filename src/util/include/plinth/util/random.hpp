@@ -18,6 +18,8 @@ std::string time_ordered_id(std::int64_t unix_ms = -1);
 
 // `bytes` random bytes as lowercase hex (2*bytes characters), never all zero.
 std::string random_hex(std::size_t bytes);
+// The same written to `out` (2*bytes characters, no terminator).
+void fill_random_hex(char* out, std::size_t bytes);
 
 // `length` characters of [A-Za-z0-9] from the kernel CSPRNG (secrets, token keys).
 std::string random_alnum_secure(std::size_t length);

@@ -14,6 +14,17 @@ std::vector<std::string_view> path_segments(std::string_view path) {
   return util::split(path, '/');
 }
 
+// The same into `out`, whose capacity is kept from one request to the next.
+void path_segments_into(std::string_view path, std::vector<std::string_view>& out) {
+  out.clear();
+  if (path.starts_with('/')) path.remove_prefix(1);
+  if (path.empty()) return;
+  util::each_part(path, '/', [&](std::string_view part) {
+    out.push_back(part);
+    return false;
+  });
+}
+
 bool is_param(std::string_view seg) {
   return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
 }
@@ -65,16 +76,32 @@ void Router::add(std::string method, std::string pattern, Handler handler, Route
     throw std::invalid_argument("route must start with /");
   Route r{std::move(method), pattern, std::move(handler), options, {}};
   for (auto s : path_segments(pattern)) r.segments.emplace_back(s);
+  Shape shape{r.segments.size(), false};
+  for (std::size_t i = 0; i < r.segments.size(); ++i) {
+    if (is_catch_all(r.segments[i])) {
+      shape = {i, true};
+      break;
+    }
+  }
   routes_.push_back(std::move(r));
+  shapes_.push_back(shape);
 }
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
   RouteMatch m;
-  auto segs = path_segments(path);
+  thread_local std::vector<std::string_view> segs;
+  path_segments_into(path, segs);
+  auto fits = [&](std::size_t i) {
+    const Shape& shape = shapes_[i];
+    if (shape.catch_all ? segs.size() < shape.segments : segs.size() != shape.segments)
+      return false;
+    return segments_match(routes_[i].segments, segs);
+  };
   const Route* head_fallback = nullptr;
   bool other_methods = false;
-  for (const auto& r : routes_) {
-    if (!segments_match(r.segments, segs)) continue;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    if (!fits(i)) continue;
+    const auto& r = routes_[i];
     if (r.method == method) {
       m.kind = RouteMatch::Kind::found;
       m.route = &r;
@@ -93,8 +120,9 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   if (other_methods) {
     // Only now, for a 405, the methods the path does allow.
     std::set<std::string_view> allowed{"OPTIONS"};
-    for (const auto& r : routes_) {
-      if (!segments_match(r.segments, segs)) continue;
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+      if (!fits(i)) continue;
+      const auto& r = routes_[i];
       allowed.insert(r.method);
       if (r.method == "GET") allowed.insert("HEAD");
     }

@@ -60,7 +60,14 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  // Per route (same index): how many segments a path needs to fit it, so most routes are
+  // passed over without comparing a segment.
+  struct Shape {
+    std::size_t segments = 0;  // with a catch-all: the segments before it (the least a path has)
+    bool catch_all = false;
+  };
   std::vector<Route> routes_;
+  std::vector<Shape> shapes_;
 };
 
 }  // namespace plinth::http

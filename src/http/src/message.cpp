@@ -25,14 +25,17 @@ void Headers::set(std::string_view name, std::string_view value) {
 
 void Headers::set_owned(std::string_view name, std::string&& value) {
   remove(name);
-  if (fields_.capacity() == 0) fields_.reserve(12);
-  fields_.push_back({std::string(name), std::move(value)});
+  push(std::string(name), std::move(value));
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
+  push(std::string(name), std::string(value));
+}
+
+void Headers::push(std::string name, std::string value) {
   // A response collects about ten fields through the middleware: one allocation, not four.
   if (fields_.capacity() == 0) fields_.reserve(12);
-  fields_.push_back({std::string(name), std::string(value)});
+  fields_.push_back({std::move(name), std::move(value)});
 }
 
 void Headers::remove(std::string_view name) {

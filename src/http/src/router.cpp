@@ -8,13 +8,7 @@
 namespace plinth::http {
 namespace {
 
-std::vector<std::string_view> path_segments(std::string_view path) {
-  if (path.starts_with('/')) path.remove_prefix(1);
-  if (path.empty()) return {};
-  return util::split(path, '/');
-}
-
-// The same into `out`, whose capacity is kept from one request to the next.
+// A path's segments into `out` (whose capacity a caller may keep from one request to the next).
 void path_segments_into(std::string_view path, std::vector<std::string_view>& out) {
   out.clear();
   if (path.starts_with('/')) path.remove_prefix(1);
@@ -75,7 +69,9 @@ void Router::add(std::string method, std::string pattern, Handler handler, Route
   if (pattern.empty() || pattern.front() != '/')
     throw std::invalid_argument("route must start with /");
   Route r{std::move(method), pattern, std::move(handler), options, {}};
-  for (auto s : path_segments(pattern)) r.segments.emplace_back(s);
+  std::vector<std::string_view> segs;
+  path_segments_into(pattern, segs);
+  for (auto s : segs) r.segments.emplace_back(s);
   Shape shape{r.segments.size(), false};
   for (std::size_t i = 0; i < r.segments.size(); ++i) {
     if (is_catch_all(r.segments[i])) {

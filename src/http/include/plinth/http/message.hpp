@@ -35,6 +35,7 @@ class Headers {
   std::size_t size() const { return fields_.size(); }
 
  private:
+  void push(std::string name, std::string value);
   std::vector<Field> fields_;
 };
 

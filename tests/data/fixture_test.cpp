@@ -235,6 +235,11 @@ TEST_F(PocketBaseFixture, AuthRecordsAsPocketBase) {
       EXPECT_EQ(has_key(it, "email"), visible) << dump(it);
       EXPECT_FALSE(has_key(it, "password"));
       EXPECT_FALSE(has_key(it, "tokenKey"));
+      // Viewed on its own (written straight from its row unless the caller may manage it),
+      // the record is the very item of the list.
+      auto v = api().get(records_path("nologin", str_at(it, "/id")), tok);
+      ASSERT_EQ(v.status, 200) << v.body;
+      EXPECT_EQ(v.json, it);
     }
     EXPECT_NE(l.body.find(R"("email":"test2@example.com")"), std::string::npos);
   }

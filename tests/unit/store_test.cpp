@@ -301,6 +301,139 @@ TEST(Store, ListCountsAreRememberedOnlyWhileTheDatabaseIsUnchanged) {
   EXPECT_EQ(s->read_stats().list_counts, stats.list_counts) << "no total, no count";
 }
 
+// The record's API JSON written straight from its row is the very text of the record read into
+// an object, shaped by record_to_api and serialised, for every field type and for values the
+// store would not write itself (numbers and booleans as text, other date formats, JSON in a
+// single select, NULLs), in base and auth collections, with every view option.
+TEST(Store, ApiRecordWrittenFromTheRowMatchesTheRecordShapedAndSerialised) {
+  test::TempDir dir;
+  auto s = open_sqlite_store({.dir = dir.path()});
+  s->create_collection(base_collection("authors", std::string("[") + kIdField + "]"));
+  auto authors = s->catalog()->find("authors");
+  auto fields = std::string("[") + kIdField +
+                R"(,{"name":"title","type":"text"},{"name":"n","type":"number"},)"
+                R"({"name":"ok","type":"bool"},{"name":"mail","type":"email"},)"
+                R"({"name":"site","type":"url"},{"name":"body","type":"editor"},)"
+                R"({"name":"when","type":"date"},)"
+                R"({"name":"created","type":"autodate","onCreate":true},)"
+                R"({"name":"one","type":"select","maxSelect":1,"values":["a","b","c"]},)"
+                R"({"name":"many","type":"select","maxSelect":3,"values":["a","b","c"]},)"
+                R"({"name":"author","type":"relation","maxSelect":1,"collectionId":")" +
+                authors->id +
+                R"("},{"name":"authors","type":"relation","maxSelect":5,"collectionId":")" +
+                authors->id +
+                R"("},{"name":"doc","type":"file","maxSelect":1},)"
+                R"({"name":"docs","type":"file","maxSelect":4},{"name":"meta","type":"json"},)"
+                R"({"name":"where","type":"geoPoint"},{"name":"secret","type":"password"},)"
+                R"({"name":"note","type":"text","hidden":true}])";
+  s->create_collection(base_collection("things", fields));
+  auto things = s->catalog()->find("things");
+  ASSERT_TRUE(things);
+
+  const std::string db_path = dir.path() + "/data.db";
+  auto exec = [&](const std::string& sql) {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &raw), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+        << (err ? err : "") << " in " << sql;
+    sqlite3_free(err);
+    sqlite3_close(raw);
+  };
+  const char* cols =
+      "(id, title, n, ok, mail, site, body, `when`, created, one, many, author, authors, doc, "
+      "docs, meta, `where`, secret, note)";
+  const char* rows[] = {
+      // What the API itself writes.
+      "('row000000000001', 'Hello', 42, 1, 'a@b.co', 'https://x.dev', '<p>hi</p>', "
+      "'2026-12-01 10:00:00.000Z', '2026-12-01 10:00:00.123Z', 'b', '[\"a\",\"c\"]', "
+      "'author000000001', '[\"author000000001\",\"author000000002\"]', 'f.png', "
+      "'[\"f.png\",\"g.png\"]', '{\"k\":[1,2.5,\"<&>\"]}', '{\"lon\":1.5,\"lat\":-2}', 'hash', "
+      "'hidden text')",
+      // Everything NULL but the id.
+      "('row000000000002', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+      // Empty texts, zero numbers, false.
+      "('row000000000003', '', 0, 0, '', '', '', '', '', '', '[]', '', '[]', '', '[]', '', '', "
+      "'', '')",
+      // Types SQLite keeps as they were written by hand: numbers and booleans as text, other
+      // date formats, JSON in single-valued columns, a bare value in a multi-valued one.
+      "('row000000000004', 'quote \" backslash \\ newline \n tab \t ctrl \x01 line sep "
+      "\xe2\x80\xa8 <b>&amp;</b> \xc3\xa9', '3.25', 'true', 'x', 'y', 'z', "
+      "'2026-12-01T10:00:00Z', '2026-12-01', '[\"c\",\"a\"]', 'b', "
+      "'[\"author000000002\"]', 'author000000001', '[\"a.txt\"]', 'b.txt', 'not json', "
+      "'[1,2]', 'x', 'y')",
+      "('row000000000005', 'big', 1e300, 'no', NULL, NULL, NULL, 'garbage', "
+      "'2026-13-45 99:99:99.999Z', 'zzz', 'a', NULL, NULL, NULL, NULL, 'null', "
+      "'{\"lon\":\"x\"}', NULL, NULL)",
+      "('row000000000006', 'neg', -0.000001, 2, NULL, NULL, NULL, "
+      "'2026-12-01 10:00:00.000+02:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '12345', "
+      "NULL, NULL, NULL)",
+      "('row000000000007', 'tiny', 1e-7, 't', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, '\"s\"', NULL, NULL, NULL)",
+  };
+  // The table again without types or NOT NULL, as a hand-made or older database may have it:
+  // values stay as they were written, NULLs included.
+  exec(std::string("DROP TABLE things; CREATE TABLE things ") + cols);
+  for (const char* row : rows) exec(std::string("INSERT INTO things ") + cols + " VALUES " + row);
+
+  const core::ViewOptions views[] = {{false, false}, {true, false}, {false, true}, {true, true}};
+  auto check = [&](const core::Collection& c, const std::string& id) {
+    for (const auto& vo : views) {
+      auto rec = s->get_record(c, id);
+      ASSERT_TRUE(rec) << id;
+      auto expected = core::to_json(core::record_to_api(c, *rec, vo));
+      std::string written = "prefix ";
+      ASSERT_TRUE(s->write_api_record(c, id, vo, written)) << id;
+      EXPECT_EQ(written, "prefix " + expected)
+          << c.name << " " << id << " hidden " << vo.show_hidden << " email " << vo.show_email;
+    }
+  };
+  for (int i = 1; i <= 7; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof(id), "row%012d", i);
+    check(*things, id);
+  }
+  // The hidden field and the password: shown (the first) only with show_hidden.
+  std::string plain, superuser;
+  ASSERT_TRUE(s->write_api_record(*things, "row000000000001", {}, plain));
+  ASSERT_TRUE(s->write_api_record(*things, "row000000000001", {true, true}, superuser));
+  EXPECT_EQ(plain.find("hidden text"), std::string::npos);
+  EXPECT_NE(superuser.find(R"("note":"hidden text")"), std::string::npos);
+  EXPECT_EQ(superuser.find("secret"), std::string::npos);
+  EXPECT_EQ(superuser.find("hash"), std::string::npos);
+
+  // An auth collection: email by emailVisibility (however it is stored) or show_email; never
+  // the password hash or the token key.
+  auto users = s->catalog()->find("users");
+  exec(
+      "INSERT INTO users (id, email, emailVisibility, verified, password, tokenKey, name) "
+      "VALUES ('user00000000001', 'one@x.co', 1, 1, 'hash1', 'key1', 'One'), "
+      "('user00000000002', 'two@x.co', 0, 0, 'hash2', 'key2', 'Two'), "
+      "('user00000000003', 'three@x.co', 'true', 'false', 'hash3', 'key3', ''), "
+      "('user00000000004', 'four@x.co', 'no', '', 'hash4', 'key4', 'Four')");
+  for (const char* id :
+       {"user00000000001", "user00000000002", "user00000000003", "user00000000004"})
+    check(*users, id);
+  std::string visible, invisible, shown;
+  ASSERT_TRUE(s->write_api_record(*users, "user00000000001", {}, visible));
+  ASSERT_TRUE(s->write_api_record(*users, "user00000000002", {}, invisible));
+  ASSERT_TRUE(s->write_api_record(*users, "user00000000002", {false, true}, shown));
+  EXPECT_NE(visible.find(R"("email":"one@x.co")"), std::string::npos);
+  EXPECT_EQ(invisible.find("two@x.co"), std::string::npos);
+  EXPECT_NE(shown.find(R"("email":"two@x.co")"), std::string::npos);
+  for (const auto* text : {&visible, &invisible, &shown}) {
+    EXPECT_EQ(text->find("hash"), std::string::npos);
+    EXPECT_EQ(text->find("key"), std::string::npos);
+    EXPECT_EQ(text->find("tokenKey"), std::string::npos);
+  }
+
+  // No such record: false, and nothing written.
+  std::string untouched = "as it was";
+  EXPECT_FALSE(s->write_api_record(*things, "nosuchrecord000", {}, untouched));
+  EXPECT_EQ(untouched, "as it was");
+}
+
 TEST(Store, RelationCascadeRemoveAndRestrict) {
   test::TempDir dir;
   auto s = open_sqlite_store({.dir = dir.path()});

@@ -113,6 +113,10 @@ std::string format_datetime_ms(std::int64_t ms_total) {
   return util::format_utc_ms(ms_total, ' ');
 }
 
+bool is_canonical_datetime(std::string_view s) {
+  return is_canonical(s);
+}
+
 std::string normalize_datetime(std::string_view s) {
   if (is_canonical(s)) return std::string(s);
   auto ms = parse_datetime_ms(s);

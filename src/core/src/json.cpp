@@ -24,7 +24,7 @@ constexpr std::array<bool, 256> kPlain = [] {
   return t;
 }();
 
-void write_string(std::string& out, std::string_view s) {
+void write_string_impl(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t i = 0;
@@ -64,6 +64,10 @@ void write_string(std::string& out, std::string_view s) {
 }
 
 }  // namespace
+
+void write_json_string(std::string& out, std::string_view s) {
+  write_string_impl(out, s);
+}
 
 void append_number(std::string& out, double d) {
   if (!std::isfinite(d)) {
@@ -106,7 +110,7 @@ void write_json(std::string& out, const json::value& v) {
     case json::kind::int64: out += std::to_string(v.get_int64()); break;
     case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
     case json::kind::double_: append_number(out, v.get_double()); break;
-    case json::kind::string: write_string(out, v.get_string()); break;
+    case json::kind::string: write_string_impl(out, v.get_string()); break;
     case json::kind::array: {
       out.push_back('[');
       bool first = true;
@@ -128,7 +132,7 @@ void write_json(std::string& out, const json::object& o) {
   for (const auto& kv : o) {
     if (!first) out.push_back(',');
     first = false;
-    write_string(out, kv.key());
+    write_string_impl(out, kv.key());
     out.push_back(':');
     write_json(out, kv.value());
   }

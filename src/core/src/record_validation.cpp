@@ -706,6 +706,24 @@ FieldErrors validate_record(const Collection& c, const PreparedRecord& rec, bool
   return errors;
 }
 
+void api_keys(const Collection& c, const ViewOptions& opts, bool email_visible,
+              std::vector<ApiKey>& keys) {
+  keys.clear();
+  keys.reserve(c.fields.size() + 2);
+  keys.push_back({"collectionId", kApiCollectionId});
+  keys.push_back({"collectionName", kApiCollectionName});
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    const auto& f = c.fields[i];
+    if (f.type == FieldType::password) continue;
+    if (c.is_auth() && f.name == "tokenKey") continue;
+    if (f.hidden && !opts.show_hidden) continue;
+    if (c.is_auth() && f.name == "email" && !email_visible && !opts.show_email) continue;
+    keys.push_back({f.name, static_cast<int>(i)});
+  }
+  std::sort(keys.begin(), keys.end(),
+            [](const ApiKey& a, const ApiKey& b) { return a.name < b.name; });
+}
+
 namespace {
 
 // Builds the API object in key order directly (no sorted copy afterwards); Values is
@@ -713,31 +731,19 @@ namespace {
 template <class Values>
 json::object api_object(const Collection& c, Values& values, const ViewOptions& opts,
                         const json::storage_ptr& sp) {
-  constexpr int kCollectionId = -1, kCollectionName = -2;
-  std::vector<std::pair<std::string_view, int>> keys;
-  keys.reserve(c.fields.size() + 2);
-  keys.emplace_back("collectionId", kCollectionId);
-  keys.emplace_back("collectionName", kCollectionName);
   bool email_visible = false;
   if (c.is_auth()) {
     auto* ev = values.if_contains("emailVisibility");
     email_visible = ev && ev->is_bool() && ev->get_bool();
   }
-  for (std::size_t i = 0; i < c.fields.size(); ++i) {
-    const auto& f = c.fields[i];
-    if (f.type == FieldType::password) continue;
-    if (c.is_auth() && f.name == "tokenKey") continue;
-    if (f.hidden && !opts.show_hidden) continue;
-    if (c.is_auth() && f.name == "email" && !email_visible && !opts.show_email) continue;
-    keys.emplace_back(f.name, static_cast<int>(i));
-  }
-  std::sort(keys.begin(), keys.end());
+  thread_local std::vector<ApiKey> keys;
+  api_keys(c, opts, email_visible, keys);
   json::object out(sp);
   out.reserve(keys.size());
   for (const auto& [key, i] : keys) {
-    if (i == kCollectionId) {
+    if (i == kApiCollectionId) {
       out.emplace(key, c.id);
-    } else if (i == kCollectionName) {
+    } else if (i == kApiCollectionName) {
       out.emplace(key, c.name);
     } else if (auto* v = values.if_contains(key)) {
       if constexpr (std::is_const_v<Values>)

@@ -54,6 +54,9 @@ std::string select_columns(const core::Collection& c);
 json::object read_row(const core::Collection& c, const Stmt& st, const json::storage_ptr& sp = {});
 std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id,
                                        const json::storage_ptr& sp = {});
+// Appends the record's API JSON straight from its row (see Store::write_api_record).
+bool write_api_record(const Db& db, const core::Collection& c, std::string_view id,
+                      const core::ViewOptions& opts, std::string& out);
 ListResult list_records(const Db& db, const core::Collection& c, const ListQuery& q);
 bool record_matches(const Db& db, const core::Collection& c, std::string_view id,
                     const query::Compiled& rule);

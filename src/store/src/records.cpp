@@ -201,6 +201,92 @@ std::optional<json::object> get_record(const Db& db, const core::Collection& c, 
   return read_row(c, st, sp);
 }
 
+namespace {
+
+// What write_json(value_from_db(f, st, col)) appends, without the value in between for the
+// common types; the others (json, geo point, lists) go through the value.
+void append_value_from_db(std::string& out, const core::Field& f, const Stmt& st, int col) {
+  switch (f.type) {
+    case FieldType::number:
+      if (st.is_null(col) || st.column_type(col) == SQLITE_TEXT) break;
+      core::append_number(out, st.real(col));
+      return;
+    case FieldType::boolean:
+      if (st.is_null(col) || st.column_type(col) == SQLITE_TEXT) break;
+      out += st.integer(col) != 0 ? "true" : "false";
+      return;
+    case FieldType::date:
+    case FieldType::autodate: {
+      if (st.is_null(col)) break;
+      auto text = st.text_view(col);
+      if (!core::is_canonical_datetime(text)) break;
+      core::write_json_string(out, text);
+      return;
+    }
+    case FieldType::select:
+    case FieldType::relation:
+    case FieldType::file: {
+      if (f.is_multi() || st.is_null(col)) break;
+      auto text = st.text_view(col);
+      if (text.find('[') != std::string_view::npos) break;
+      core::write_json_string(out, text);
+      return;
+    }
+    case FieldType::json:
+    case FieldType::geo_point: break;
+    default:
+      if (st.is_null(col)) {
+        out += "\"\"";
+      } else {
+        core::write_json_string(out, st.text_view(col));
+      }
+      return;
+  }
+  core::write_json(out, value_from_db(f, st, col));
+}
+
+}  // namespace
+
+bool write_api_record(const Db& db, const core::Collection& c, std::string_view id,
+                      const core::ViewOptions& opts, std::string& out) {
+  thread_local std::string sql;
+  sql.assign("SELECT ");
+  append_select_columns(sql, c);
+  sql += " FROM ";
+  core::append_quoted_identifier(sql, c.name);
+  sql += where_id();
+  Stmt st(db, sql);
+  st.bind_unowned(1, id);  // `id` outlives `st`
+  if (!st.step()) return false;
+  bool email_visible = false;
+  if (c.is_auth()) {
+    for (std::size_t i = 0; i < c.fields.size(); ++i) {
+      if (c.fields[i].name != "emailVisibility") continue;
+      auto v = value_from_db(c.fields[i], st, static_cast<int>(i));
+      email_visible = v.is_bool() && v.get_bool();
+    }
+  }
+  thread_local std::vector<core::ApiKey> keys;
+  core::api_keys(c, opts, email_visible, keys);
+  out.push_back('{');
+  bool first = true;
+  for (const auto& k : keys) {
+    if (!first) out.push_back(',');
+    first = false;
+    core::write_json_string(out, k.name);
+    out.push_back(':');
+    if (k.field == core::kApiCollectionId) {
+      core::write_json_string(out, c.id);
+    } else if (k.field == core::kApiCollectionName) {
+      core::write_json_string(out, c.name);
+    } else {
+      append_value_from_db(out, c.fields[static_cast<std::size_t>(k.field)], st, k.field);
+    }
+  }
+  out.push_back('}');
+  return true;
+}
+
 std::optional<json::object> find_record_by(const Db& db, const core::Collection& c,
                                            std::string_view field, std::string_view value) {
   if (!c.field(field)) return std::nullopt;

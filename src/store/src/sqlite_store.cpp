@@ -133,6 +133,10 @@ class SqliteStore final : public Store {
                                          json::storage_ptr sp = {}) override {
     return read([&](const Db& db) { return detail::get_record(db, c, id, sp); });
   }
+  bool write_api_record(const core::Collection& c, std::string_view id,
+                        const core::ViewOptions& opts, std::string& out) override {
+    return read([&](const Db& db) { return detail::write_api_record(db, c, id, opts, out); });
+  }
 
   std::optional<json::object> find_record_by(const core::Collection& c, std::string_view field,
                                              std::string_view value) override {

@@ -15,6 +15,9 @@ std::optional<std::int64_t> parse_datetime_ms(std::string_view s);
 // Formats epoch milliseconds as "YYYY-MM-DD HH:MM:SS.mmmZ".
 std::string format_datetime_ms(std::int64_t ms);
 
+// True when `s` is already in the PocketBase format (what normalize_datetime returns unchanged).
+bool is_canonical_datetime(std::string_view s);
+
 // Normalises any accepted input to the PocketBase format; "" when unparseable.
 std::string normalize_datetime(std::string_view s);
 

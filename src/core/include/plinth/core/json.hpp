@@ -15,6 +15,8 @@ namespace json = boost::json;
 
 void write_json(std::string& out, const json::value& v);
 void write_json(std::string& out, const json::object& o);
+// Appends `s` as a JSON string (quoted and escaped as write_json writes strings).
+void write_json_string(std::string& out, std::string_view s);
 std::string to_json(const json::value& v);
 // The same without first copying the object into a json::value.
 std::string to_json(const json::object& o);

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plinth/core/collection.hpp"
 
@@ -79,6 +80,21 @@ json::object record_to_api(const Collection& c, const json::object& values, cons
 // The same, moving the field values out of `values` (left with moved-from values).
 json::object record_to_api(const Collection& c, json::object&& values, const ViewOptions& opts,
                            const json::storage_ptr& sp = {});
+
+// One key of a record's API JSON: a field of the collection (its index in `fields`), or one of
+// the two keys every record has.
+inline constexpr int kApiCollectionId = -1;
+inline constexpr int kApiCollectionName = -2;
+struct ApiKey {
+  std::string_view name;
+  int field;  // index into Collection::fields, kApiCollectionId or kApiCollectionName
+};
+// The keys of a record's API JSON in the order they are written (by byte value, as Go marshals
+// a map): collectionId, collectionName and every field `opts` shows. Password fields and an auth
+// collection's tokenKey never; hidden fields with show_hidden; an auth record's email when
+// `email_visible` (its emailVisibility) or show_email. Replaces the contents of `keys`.
+void api_keys(const Collection& c, const ViewOptions& opts, bool email_visible,
+              std::vector<ApiKey>& keys);
 
 // Number of Unicode code points in UTF-8 text.
 std::size_t utf8_length(std::string_view s);

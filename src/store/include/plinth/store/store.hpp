@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "plinth/core/collection.hpp"
+#include "plinth/core/record.hpp"
 #include "plinth/query/filter.hpp"
 
 namespace plinth::store {
@@ -140,6 +141,11 @@ class Store {
   // The record's JSON is allocated from `sp` (the default heap when empty).
   virtual std::optional<json::object> get_record(const core::Collection& c, std::string_view id,
                                                  json::storage_ptr sp = {}) = 0;
+  // Appends the record's API JSON (core::record_to_api's keys and values, as core::write_json
+  // writes them) to `out`, without building the record in between. False, and `out` unchanged,
+  // when there is no such record.
+  virtual bool write_api_record(const core::Collection& c, std::string_view id,
+                                const core::ViewOptions& opts, std::string& out) = 0;
   virtual std::optional<json::object> find_record_by(const core::Collection& c,
                                                      std::string_view field,
                                                      std::string_view value) = 0;

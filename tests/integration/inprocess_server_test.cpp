@@ -61,6 +61,58 @@ TEST_F(InProcess, ChunkedTrailerFieldsNeverBecomeHeaders) {
   EXPECT_EQ(r->body, R"(["","hello"])");
 }
 
+// A connection's requests share one Request object in turn: nothing of one (headers,
+// parameters, query, body, request id) is seen by the next.
+TEST_F(InProcess, NothingOfARequestReachesTheNextOnTheConnection) {
+  router.post("/echo/{name}", [](Request& req) {
+    return Response::json(200, "[\"" + std::string(req.param("name")) + "\",\"" +
+                                   std::string(req.headers.get("X-A")) + "\",\"" + req.query +
+                                   "\",\"" + req.body + "\",\"" + req.request_id + "\"]");
+  });
+  start();
+  test::Client c(server->port());
+  auto first = c.request("POST", "/echo/one?q=1", {{"X-A", "a"}, {"X-Request-Id", "given-id"}},
+                         std::string(100000, 'b'));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->body,
+            "[\"one\",\"a\",\"q=1\",\"" + std::string(100000, 'b') + "\",\"given-id\"]");
+  auto second = c.request("POST", "/echo/two");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  auto id = second->header("X-Request-Id");
+  EXPECT_EQ(id.size(), 16U) << "a fresh id, not the last request's";
+  EXPECT_EQ(second->body, "[\"two\",\"\",\"\",\"\",\"" + id + "\"]");
+}
+
+// The message's framing is the server's whatever a handler sets, and no header a handler
+// sets can add a field or end the head early.
+TEST_F(InProcess, HandlersCannotChangeFramingOrSplitTheHead) {
+  router.get("/framing", [](Request&) {
+    auto res = Response::json(200, "{\"ok\":true}");
+    res.headers.set("Content-Length", "999");
+    res.headers.set("Connection", "close");
+    res.headers.set("Transfer-Encoding", "chunked");
+    res.headers.set("X-Evil", "a\r\nSet-Cookie: session=stolen\r\n\r\nHTTP/1.1 200 OK");
+    res.headers.set("X-Kept", "yes");
+    return res;
+  });
+  start();
+  test::Client c(server->port());
+  for (int i = 0; i < 2; ++i) {  // the connection stays open: the handler's Connection is dropped
+    auto r = c.request("GET", "/framing");
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "{\"ok\":true}");
+    EXPECT_EQ(r->header("Content-Length"), "11");
+    EXPECT_FALSE(r->has_header("Transfer-Encoding"));
+    EXPECT_FALSE(r->has_header("Connection"));
+    EXPECT_FALSE(r->has_header("Set-Cookie"));
+    EXPECT_EQ(r->header("X-Evil"), "a  Set-Cookie: session=stolen    HTTP/1.1 200 OK");
+    EXPECT_EQ(r->header("X-Kept"), "yes");
+  }
+}
+
 // Answers bigger than the socket buffers go out partly at once and the rest asynchronously,
 // while the same I/O thread answers another client: both pipelined answers arrive whole, with
 // their own heads.

@@ -4,15 +4,29 @@
 
 namespace plinth::http {
 
+void Headers::Iterator::load() {
+  if (at_ == end_) {
+    next_ = end_;
+    return;
+  }
+  // Every line was written by add(): "name: value\r\n", no colon in the name, no CR or LF.
+  std::string_view rest(at_, static_cast<std::size_t>(end_ - at_));
+  auto colon = rest.find(':');
+  auto eol = rest.find('\r', colon);
+  field_.name = rest.substr(0, colon);
+  field_.value = rest.substr(colon + 2, eol - colon - 2);
+  next_ = at_ + eol + 2;
+}
+
 std::string_view Headers::get(std::string_view name) const {
-  for (const auto& f : fields_) {
+  for (auto f : *this) {
     if (util::iequals(f.name, name)) return f.value;
   }
   return {};
 }
 
 bool Headers::has(std::string_view name) const {
-  for (const auto& f : fields_) {
+  for (auto f : *this) {
     if (util::iequals(f.name, name)) return true;
   }
   return false;
@@ -23,23 +37,58 @@ void Headers::set(std::string_view name, std::string_view value) {
   add(name, value);
 }
 
-void Headers::set_owned(std::string_view name, std::string&& value) {
-  remove(name);
-  push(std::string(name), std::move(value));
-}
-
 void Headers::add(std::string_view name, std::string_view value) {
-  push(std::string(name), std::string(value));
-}
-
-void Headers::push(std::string name, std::string value) {
-  // A response collects about ten fields through the middleware: one allocation, not four.
-  if (fields_.capacity() == 0) fields_.reserve(12);
-  fields_.push_back({std::move(name), std::move(value)});
+  // A response gathers about ten fields through the middleware: room for them at once.
+  if (text_.capacity() < 512) text_.reserve(512);
+  auto append_clean = [this](std::string_view s, bool is_name) {
+    std::size_t start = text_.size();
+    text_.append(s);
+    // One pass, no branch per byte: the rare dirty text is cleaned in a second.
+    bool dirty = false;
+    for (char c : s) dirty |= (c == '\r') | (c == '\n') | (is_name & (c == ':'));
+    if (!dirty) return;
+    for (std::size_t i = start; i < text_.size(); ++i) {
+      char c = text_[i];
+      if (c == '\r' || c == '\n' || (is_name && c == ':')) text_[i] = ' ';
+    }
+  };
+  append_clean(name, true);
+  text_ += ": ";
+  append_clean(value, false);
+  text_ += "\r\n";
+  ++count_;
 }
 
 void Headers::remove(std::string_view name) {
-  std::erase_if(fields_, [&](const Field& f) { return util::iequals(f.name, name); });
+  std::size_t at = 0;
+  while (at < text_.size()) {
+    auto eol = text_.find('\r', at);
+    auto colon = text_.find(':', at);
+    std::size_t next = eol + 2;
+    if (util::iequals(std::string_view(text_).substr(at, colon - at), name)) {
+      text_.erase(at, next - at);
+      --count_;
+    } else {
+      at = next;
+    }
+  }
+}
+
+void Request::reset_for_next() {
+  method.clear();
+  target.clear();
+  path.clear();
+  query.clear();
+  headers.clear();
+  if (body.capacity() > 64 * 1024)
+    std::string().swap(body);
+  else
+    body.clear();
+  version = 11;
+  route_template = {};
+  params.clear();
+  request_id.clear();
+  trace = {};
 }
 
 std::string_view Request::param(std::string_view name) const {
@@ -89,8 +138,11 @@ void split_target(std::string_view target, std::string& path, std::string& query
     auto slash = raw_path.find('/', raw_path.find("//") + 2);
     raw_path = slash == std::string_view::npos ? std::string_view("/") : raw_path.substr(slash);
   }
-  path = util::url_decode(raw_path, false);
-  query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+  util::url_decode_into(path, raw_path, false);
+  if (q == std::string_view::npos)
+    query.clear();
+  else
+    query.assign(target.substr(q + 1));
 }
 
 }  // namespace plinth::http

@@ -102,7 +102,12 @@ MetricCell& metric_cell(const HttpMetrics& m, std::string_view method, std::stri
 Middleware request_id() {
   return [](Request& req, const Next& next) {
     auto incoming = req.headers.get("X-Request-Id");
-    req.request_id = sane_request_id(incoming) ? std::string(incoming) : util::random_hex(8);
+    if (sane_request_id(incoming)) {
+      req.request_id.assign(incoming);
+    } else {
+      req.request_id.resize(16);  // in place: a connection's next request reuses the buffer
+      util::fill_random_hex(req.request_id.data(), 8);
+    }
     auto res = next(req);
     res.headers.set("X-Request-Id", req.request_id);
     return res;
@@ -113,7 +118,7 @@ Middleware trace_context() {
   return [](Request& req, const Next& next) {
     req.trace = observe::start_span(req.headers.get("traceparent"));
     auto res = next(req);
-    res.headers.set_owned("traceparent", req.trace.traceparent());
+    res.headers.set("traceparent", req.trace.traceparent_text().view());
     return res;
   };
 }

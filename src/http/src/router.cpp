@@ -1,5 +1,6 @@
 #include "plinth/http/router.hpp"
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 
@@ -47,6 +48,10 @@ bool segments_match(const std::vector<std::string>& pattern,
 std::vector<std::pair<std::string, std::string>> params_of(
     const std::vector<std::string>& pattern, const std::vector<std::string_view>& path) {
   std::vector<std::pair<std::string, std::string>> params;
+  params.reserve(static_cast<std::size_t>(
+      std::count_if(pattern.begin(), pattern.end(), [](const std::string& seg) {
+        return is_param(seg);  // a catch-all is a parameter too
+      })));
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     const auto& seg = pattern[i];
     if (is_catch_all(seg)) {

@@ -26,6 +26,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <charconv>
 #ifndef PLINTH_NO_FIBERS
 #include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
@@ -729,21 +730,35 @@ net::awaitable<bool> Server::Impl::write_response(Stream& stream, const Request&
   head.clear();
   bool no_body = res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
   append_status_line(head, req.version == 10 ? 10 : 11, res.status);
-  for (const auto& f : res.headers.fields()) {
-    if (util::iequals(f.name, "Content-Length") || util::iequals(f.name, "Connection") ||
-        util::iequals(f.name, "Transfer-Encoding"))
-      continue;
-    append_field(head, f.name, f.value);
+  // The message's framing is the server's: a handler's Content-Length, Connection or
+  // Transfer-Encoding is dropped. Usually there is none, and the fields go as they are kept.
+  auto framing = [](std::string_view name) {
+    return util::iequals(name, "Content-Length") || util::iequals(name, "Connection") ||
+           util::iequals(name, "Transfer-Encoding");
+  };
+  bool any_framing = false;
+  for (auto f : res.headers) any_framing = any_framing || framing(f.name);
+  if (!any_framing) {
+    head += res.headers.wire();
+  } else {
+    for (auto f : res.headers) {
+      if (framing(f.name)) continue;
+      append_field(head, f.name, f.value);
+    }
   }
-  append_field(head, "Date", http_date());
+  head += "Date: ";
+  head += http_date();
+  head += "\r\n";
   if (close) {
     head += "Connection: close\r\n";
   } else if (req.version == 10) {
     head += "Connection: keep-alive\r\n";
   }
   if (!no_body && !res.stream) {
+    char digits[24];
+    auto r = std::to_chars(digits, digits + sizeof(digits), res.body.size());
     head += "Content-Length: ";
-    head += std::to_string(res.body.size());
+    head.append(digits, r.ptr);
     head += "\r\n";
   }
   head += "\r\n";
@@ -910,6 +925,9 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     ~Unregister() { list.erase(it); }
   } unregister{w.conns, self_it};
 
+  // One Request for the connection's requests in turn: its strings keep their buffers.
+  Request req;
+  req.remote_ip = ip;
   for (;;) {
     if (buffer.size() == 0) {
       if (stopping_) co_return;
@@ -921,8 +939,7 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
       buffer.commit(n);
     }
 
-    Request req;
-    req.remote_ip = ip;
+    req.reset_for_next();
     req.method = "-";
     RequestParser parser(req);
     parser.header_limit(

@@ -18,15 +18,19 @@ bool all_zero(std::string_view s) {
 
 }  // namespace
 
-std::string TraceContext::traceparent() const {
-  std::string out;
-  out.reserve(6 + trace_id.size() + span_id.size() + flags.size());
-  out += "00-";
-  out += trace_id.view();
-  out += '-';
-  out += span_id.view();
-  out += '-';
-  out += flags.view();
+InlineText<55> TraceContext::traceparent_text() const {
+  InlineText<55> out;
+  char* p = out.resize(6 + trace_id.size() + span_id.size() + flags.size());
+  auto put = [&p](std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
+  put("00-");
+  put(trace_id.view());
+  put("-");
+  put(span_id.view());
+  put("-");
+  put(flags.view());
   return out;
 }
 

@@ -96,8 +96,14 @@ int hex_value(char c) {
 }
 }  // namespace
 
-std::string url_decode(std::string_view s, bool plus_as_space) {
-  std::string out;
+void url_decode_into(std::string& out, std::string_view s, bool plus_as_space) {
+  out.clear();
+  // Most paths and values have nothing to decode: copied at once.
+  if (s.find('%') == std::string_view::npos &&
+      (!plus_as_space || s.find('+') == std::string_view::npos)) {
+    out.assign(s);
+    return;
+  }
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
@@ -112,6 +118,11 @@ std::string url_decode(std::string_view s, bool plus_as_space) {
     }
     out.push_back(plus_as_space && c == '+' ? ' ' : c);
   }
+}
+
+std::string url_decode(std::string_view s, bool plus_as_space) {
+  std::string out;
+  url_decode_into(out, s, plus_as_space);
   return out;
 }
 

@@ -3,6 +3,7 @@
 // Deliberately free of Beast/Asio so that handler code compiles fast.
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -15,11 +16,41 @@
 
 namespace plinth::http {
 
+// Header fields kept the way they go on the wire, "Name: value\r\n" each, in one buffer: a
+// response's ten or so fields cost one allocation, and the server sends them as they are.
+// A CR or LF in a name or value becomes a space (no field can split the message), and so does
+// a colon in a name.
 class Headers {
  public:
   struct Field {
-    std::string name;
-    std::string value;
+    std::string_view name;
+    std::string_view value;
+  };
+  class Iterator {
+   public:
+    using value_type = Field;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const char* at, const char* end) : at_(at), end_(end) { load(); }
+    Field operator*() const { return field_; }
+    Iterator& operator++() {
+      at_ = next_;
+      load();
+      return *this;
+    }
+    Iterator operator++(int) {
+      auto before = *this;
+      ++*this;
+      return before;
+    }
+    bool operator==(const Iterator& o) const { return at_ == o.at_; }
+
+   private:
+    void load();
+    const char* at_ = nullptr;
+    const char* end_ = nullptr;
+    const char* next_ = nullptr;
+    Field field_;
   };
 
   // First value of `name` (case-insensitive), or empty view when absent.
@@ -27,16 +58,27 @@ class Headers {
   bool has(std::string_view name) const;
   // Replaces every field called `name` with one field.
   void set(std::string_view name, std::string_view value);
-  void set_owned(std::string_view name, std::string&& value);  // set, taking value's buffer
   void add(std::string_view name, std::string_view value);
   void remove(std::string_view name);
+  void clear() {
+    text_.clear();
+    count_ = 0;
+  }
 
-  const std::vector<Field>& fields() const { return fields_; }
-  std::size_t size() const { return fields_.size(); }
+  Iterator begin() const { return {text_.data(), text_.data() + text_.size()}; }
+  Iterator end() const {
+    const char* e = text_.data() + text_.size();
+    return {e, e};
+  }
+  // Every field in order (range-for over Field values).
+  const Headers& fields() const { return *this; }
+  std::size_t size() const { return count_; }
+  // The fields as sent: "Name: value\r\n" each.
+  std::string_view wire() const { return text_; }
 
  private:
-  void push(std::string name, std::string value);
-  std::vector<Field> fields_;
+  std::string text_;
+  std::size_t count_ = 0;
 };
 
 struct Request {
@@ -61,6 +103,9 @@ struct Request {
   // First value of a query parameter, percent-decoded.
   std::optional<std::string> query_param(std::string_view name) const;
   bool is_head() const { return method == "HEAD"; }
+  // Empty again for the connection's next request (remote_ip stays), keeping the buffers of
+  // the last one (a large body's excepted).
+  void reset_for_next();
 };
 
 // The sending side of a long-lived response (Server-Sent Events), implemented

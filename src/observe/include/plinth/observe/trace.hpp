@@ -47,7 +47,9 @@ struct TraceContext {
   InlineText<2> flags{"01"};      // 2 hex
 
   // "00-<trace_id>-<span_id>-<flags>": the value to send downstream / back.
-  std::string traceparent() const;
+  std::string traceparent() const { return std::string(traceparent_text().view()); }
+  // The same, kept inline.
+  InlineText<55> traceparent_text() const;
 };
 
 // Parses a `traceparent` header value; nullopt when malformed (per W3C rules:

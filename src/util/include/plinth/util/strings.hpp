@@ -33,5 +33,7 @@ std::string json_quote(std::string_view s);
 
 // Percent-decodes `s` ('+' as space when `plus_as_space`); invalid escapes are kept verbatim.
 std::string url_decode(std::string_view s, bool plus_as_space = true);
+// The same into `out` (its contents replaced, its buffer kept).
+void url_decode_into(std::string& out, std::string_view s, bool plus_as_space = true);
 
 }  // namespace plinth::util

@@ -86,6 +86,23 @@ TEST(Headers, NoNameOrValueCanSplitTheMessage) {
   EXPECT_EQ(listed(h).size(), 3U);
 }
 
+TEST(Headers, KnowsWhetherAFieldMayBeMessageFraming) {
+  Headers h;
+  h.add("Content-Type", "text/plain");
+  h.add("Connections", "not framing");
+  h.append_lines("X-Frame-Options: SAMEORIGIN\r\nReferrer-Policy: no-referrer\r\n", 2);
+  EXPECT_FALSE(h.may_have_framing());
+  EXPECT_EQ(h.size(), 4U);
+  EXPECT_EQ(h.get("referrer-policy"), "no-referrer");
+  for (const char* name : {"content-length", "CONNECTION", "Transfer-Encoding"}) {
+    Headers f = h;
+    f.add(name, "x");
+    EXPECT_TRUE(f.may_have_framing()) << name;
+    f.clear();
+    EXPECT_FALSE(f.may_have_framing()) << name;
+  }
+}
+
 TEST(Headers, CopiesAndMovesKeepTheirFields) {
   Headers h;
   h.add("A", "1");

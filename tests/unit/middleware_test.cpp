@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "plinth/http/errors.hpp"
 #include "plinth/http/middleware.hpp"
 #include "plinth/observe/log.hpp"
+#include "plinth/util/strings.hpp"
 #include "test_support.hpp"
 
 namespace plinth::http {
@@ -92,6 +95,40 @@ TEST_F(PipelineFixture, HandlerExceptionsBecomeEnvelopes) {
 
   r = run("GET", "/missing");
   EXPECT_EQ(r.status, 404);
+}
+
+// The security headers replace whatever a handler set under their names, once each, and
+// leave its other fields alone.
+TEST_F(PipelineFixture, SecurityHeadersReplaceAHandlersOwn) {
+  router.get("/framed", [](Request&) {
+    auto res = Response::json(200, "{}");
+    res.headers.add("x-frame-options", "DENY");
+    res.headers.add("X-Custom", "kept");
+    res.headers.add("Referrer-Policy", "unsafe-url");
+    res.headers.add("Referrer-Policy", "no-referrer");
+    return res;
+  });
+  router.get("/plain", [](Request&) { return Response::json(200, "{}"); });
+  pipeline.use(security_headers());
+  for (const char* path : {"/framed", "/plain"}) {
+    Request req;
+    req.method = "GET";
+    req.path = path;
+    auto r = pipeline.run(req, pipeline.route(req));
+    std::map<std::string, int> seen;
+    for (auto f : r.headers.fields()) seen[util::to_lower(f.name)]++;
+    EXPECT_EQ(r.headers.get("X-Frame-Options"), "SAMEORIGIN") << path;
+    EXPECT_EQ(r.headers.get("Referrer-Policy"), "strict-origin-when-cross-origin") << path;
+    EXPECT_EQ(r.headers.get("X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(r.headers.get("X-XSS-Protection"), "1; mode=block") << path;
+    for (const char* name :
+         {"x-frame-options", "referrer-policy", "x-content-type-options", "x-xss-protection"})
+      EXPECT_EQ(seen[name], 1) << path << " " << name;
+    EXPECT_EQ(r.headers.get("Content-Type"), "application/json") << path;
+    if (std::string(path) == "/framed") {
+      EXPECT_EQ(r.headers.get("X-Custom"), "kept");
+    }
+  }
 }
 
 TEST_F(PipelineFixture, RequestIdKeptWhenSaneReplacedOtherwise) {

@@ -18,16 +18,36 @@ void Headers::Iterator::load() {
   next_ = at_ + eol + 2;
 }
 
+namespace {
+
+// Whether the field line starting at `line` is called `name` (ASCII case-insensitive): the
+// name, then the colon that always follows it.
+bool line_is(std::string_view line, std::string_view name) {
+  return line.size() > name.size() && line[name.size()] == ':' &&
+         util::iequals(line.substr(0, name.size()), name);
+}
+
+}  // namespace
+
 std::string_view Headers::get(std::string_view name) const {
-  for (auto f : *this) {
-    if (util::iequals(f.name, name)) return f.value;
+  std::string_view text(text_);
+  std::size_t at = 0;
+  while (at < text.size()) {
+    auto eol = text.find('\n', at);
+    auto line = text.substr(at, eol - at - 1);  // without its CR LF
+    if (line_is(line, name)) return line.substr(name.size() + 2);
+    at = eol + 1;
   }
   return {};
 }
 
 bool Headers::has(std::string_view name) const {
-  for (auto f : *this) {
-    if (util::iequals(f.name, name)) return true;
+  std::string_view text(text_);
+  std::size_t at = 0;
+  while (at < text.size()) {
+    auto eol = text.find('\n', at);
+    if (line_is(text.substr(at, eol - at - 1), name)) return true;
+    at = eol + 1;
   }
   return false;
 }
@@ -52,6 +72,9 @@ void Headers::add(std::string_view name, std::string_view value) {
       if (c == '\r' || c == '\n' || (is_name && c == ':')) text_[i] = ' ';
     }
   };
+  if (name.size() == 10 || name.size() == 14 || name.size() == 17)
+    framing_ = framing_ || util::iequals(name, "Connection") ||
+               util::iequals(name, "Content-Length") || util::iequals(name, "Transfer-Encoding");
   append_clean(name, true);
   text_ += ": ";
   append_clean(value, false);
@@ -62,16 +85,20 @@ void Headers::add(std::string_view name, std::string_view value) {
 void Headers::remove(std::string_view name) {
   std::size_t at = 0;
   while (at < text_.size()) {
-    auto eol = text_.find('\r', at);
-    auto colon = text_.find(':', at);
-    std::size_t next = eol + 2;
-    if (util::iequals(std::string_view(text_).substr(at, colon - at), name)) {
+    auto next = text_.find('\n', at) + 1;
+    if (line_is(std::string_view(text_).substr(at, next - at - 2), name)) {
       text_.erase(at, next - at);
       --count_;
     } else {
       at = next;
     }
   }
+}
+
+void Headers::append_lines(std::string_view lines, std::size_t count) {
+  if (text_.capacity() < 512) text_.reserve(512);
+  text_ += lines;
+  count_ += count;
 }
 
 void Request::reset_for_next() {

@@ -156,10 +156,18 @@ Middleware access_log(observe::Logger& logger, HttpMetrics metrics, bool log_ena
 Middleware security_headers() {
   return [](Request& req, const Next& next) {
     auto res = next(req);
-    res.headers.set("X-XSS-Protection", "1; mode=block");
-    res.headers.set("X-Content-Type-Options", "nosniff");
-    res.headers.set("X-Frame-Options", "SAMEORIGIN");
-    res.headers.set("Referrer-Policy", "strict-origin-when-cross-origin");
+    // These four replace whatever a handler set, and are appended as one block.
+    static constexpr std::string_view kNames[] = {"X-XSS-Protection", "X-Content-Type-Options",
+                                                  "X-Frame-Options", "Referrer-Policy"};
+    static constexpr std::string_view kLines =
+        "X-XSS-Protection: 1; mode=block\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        "X-Frame-Options: SAMEORIGIN\r\n"
+        "Referrer-Policy: strict-origin-when-cross-origin\r\n";
+    for (auto name : kNames) {
+      if (res.headers.has(name)) res.headers.remove(name);
+    }
+    res.headers.append_lines(kLines, std::size(kNames));
     return res;
   };
 }

@@ -736,9 +736,7 @@ net::awaitable<bool> Server::Impl::write_response(Stream& stream, const Request&
     return util::iequals(name, "Content-Length") || util::iequals(name, "Connection") ||
            util::iequals(name, "Transfer-Encoding");
   };
-  bool any_framing = false;
-  for (auto f : res.headers) any_framing = any_framing || framing(f.name);
-  if (!any_framing) {
+  if (!res.headers.may_have_framing()) {
     head += res.headers.wire();
   } else {
     for (auto f : res.headers) {

@@ -60,10 +60,17 @@ class Headers {
   void set(std::string_view name, std::string_view value);
   void add(std::string_view name, std::string_view value);
   void remove(std::string_view name);
+  // Appends `count` whole fields given as wire text ("Name: value\r\n" each, trusted: constant
+  // text of the server's own, never a client's or a handler's values).
+  void append_lines(std::string_view lines, std::size_t count);
   void clear() {
     text_.clear();
     count_ = 0;
+    framing_ = false;
   }
+  // False when no field was ever added here as Content-Length, Connection or
+  // Transfer-Encoding (the message framing a server decides itself).
+  bool may_have_framing() const { return framing_; }
 
   Iterator begin() const { return {text_.data(), text_.data() + text_.size()}; }
   Iterator end() const {
@@ -79,6 +86,7 @@ class Headers {
  private:
   std::string text_;
   std::size_t count_ = 0;
+  bool framing_ = false;
 };
 
 struct Request {

@@ -7,6 +7,7 @@
 #include <boost/json/parser.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace plinth::core {
@@ -26,8 +27,20 @@ constexpr std::array<bool, 256> kPlain = [] {
 
 void write_string_impl(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
   std::size_t i = 0;
+  while (i < s.size() && kPlain[static_cast<unsigned char>(s[i])]) ++i;
+  if (i == s.size()) {
+    // Nothing to escape (most keys and values): quoted and copied in one step.
+    std::size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    p[0] = '"';
+    std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
+  out.push_back('"');
+  i = 0;
   while (i < s.size()) {
     std::size_t run = i;
     while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;

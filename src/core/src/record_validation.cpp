@@ -720,8 +720,19 @@ void api_keys(const Collection& c, const ViewOptions& opts, bool email_visible,
     if (c.is_auth() && f.name == "email" && !email_visible && !opts.show_email) continue;
     keys.push_back({f.name, static_cast<int>(i)});
   }
-  std::sort(keys.begin(), keys.end(),
-            [](const ApiKey& a, const ApiKey& b) { return a.name < b.name; });
+  // A few keys, mostly told apart by their first byte: an insertion sort that compares that
+  // byte before the rest.
+  auto less = [](std::string_view a, std::string_view b) {
+    if (!a.empty() && !b.empty() && a[0] != b[0])
+      return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+    return a < b;
+  };
+  for (std::size_t i = 1; i < keys.size(); ++i) {
+    ApiKey k = keys[i];
+    std::size_t j = i;
+    for (; j > 0 && less(k.name, keys[j - 1].name); --j) keys[j] = keys[j - 1];
+    keys[j] = k;
+  }
 }
 
 namespace {

@@ -27,6 +27,18 @@ bool line_is(std::string_view line, std::string_view name) {
          util::iequals(line.substr(0, name.size()), name);
 }
 
+// Whether `s` holds a CR or LF (or, in a name, a colon). No branch per byte, so the loop
+// vectorises: most names and values are clean.
+bool needs_cleaning(std::string_view s, bool is_name) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  unsigned char colon = is_name ? ':' : '\r';
+  unsigned hits = 0;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    hits |= static_cast<unsigned>(p[i] == '\r') | static_cast<unsigned>(p[i] == '\n') |
+            static_cast<unsigned>(p[i] == colon);
+  return hits != 0;
+}
+
 }  // namespace
 
 std::string_view Headers::get(std::string_view name) const {
@@ -63,10 +75,8 @@ void Headers::add(std::string_view name, std::string_view value) {
   auto append_clean = [this](std::string_view s, bool is_name) {
     std::size_t start = text_.size();
     text_.append(s);
-    // One pass, no branch per byte: the rare dirty text is cleaned in a second.
-    bool dirty = false;
-    for (char c : s) dirty |= (c == '\r') | (c == '\n') | (is_name & (c == ':'));
-    if (!dirty) return;
+    // The rare dirty text is cleaned in a second pass.
+    if (!needs_cleaning(s, is_name)) return;
     for (std::size_t i = start; i < text_.size(); ++i) {
       char c = text_[i];
       if (c == '\r' || c == '\n' || (is_name && c == ':')) text_[i] = ' ';

@@ -434,6 +434,72 @@ TEST(Store, ApiRecordWrittenFromTheRowMatchesTheRecordShapedAndSerialised) {
   EXPECT_EQ(untouched, "as it was");
 }
 
+// A record read again is found through the rowid this thread saw it at, checked by its id: a
+// row that moved, or another record now at that rowid, never answers for it.
+TEST(Store, RecordsReadAgainAreFoundByTheirRowAndNeverByAStaleOne) {
+  test::TempDir dir;
+  auto s = open_sqlite_store({.dir = dir.path()});
+  s->create_collection(
+      base_collection("notes", std::string("[") + kIdField + R"(,{"name":"text","type":"text"}])"));
+  auto c = s->catalog()->find("notes");
+  s->insert_record(*c, {{"id", "aaaaaaaaaaaaaaa"}, {"text", "first a"}});
+  s->insert_record(*c, {{"id", "bbbbbbbbbbbbbbb"}, {"text", "b"}});
+  auto text_of = [&](const char* id) -> std::string {
+    auto rec = s->get_record(*c, id);
+    std::string api;
+    bool written = s->write_api_record(*c, id, {}, api);
+    EXPECT_EQ(written, rec.has_value()) << id;
+    if (!rec) return "(none)";
+    EXPECT_EQ(api, core::to_json(core::record_to_api(*c, *rec, {}))) << id;
+    return std::string(rec->at("text").as_string());
+  };
+  for (int round = 0; round < 2; ++round) {  // the second round goes through the rowids seen
+    EXPECT_EQ(text_of("aaaaaaaaaaaaaaa"), "first a");
+    EXPECT_EQ(text_of("bbbbbbbbbbbbbbb"), "b");
+  }
+  auto rowid_of = [&](const char* id) {
+    return query_column(dir.path() + "/data.db",
+                        std::string("SELECT rowid FROM notes WHERE id = '") + id + "'");
+  };
+  auto a_rowid = rowid_of("aaaaaaaaaaaaaaa");
+  ASSERT_EQ(a_rowid.size(), 1U);
+
+  // Another record takes a's rowid, and a comes back at another one.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() + "/data.db").c_str(), &raw), SQLITE_OK);
+  sqlite3_busy_timeout(raw, 5000);
+  auto exec = [&](const std::string& sql) {
+    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+  };
+  exec("DELETE FROM notes WHERE id = 'aaaaaaaaaaaaaaa'");
+  exec("INSERT INTO notes (rowid, id, text) VALUES (" + a_rowid[0] +
+       ", 'ccccccccccccccc', 'c at a''s row')");
+  EXPECT_EQ(text_of("aaaaaaaaaaaaaaa"), "(none)") << "c at a's rowid is not a";
+  EXPECT_EQ(text_of("ccccccccccccccc"), "c at a's row");
+  exec("INSERT INTO notes (id, text) VALUES ('aaaaaaaaaaaaaaa', 'second a')");
+  EXPECT_NE(rowid_of("aaaaaaaaaaaaaaa"), a_rowid);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(text_of("aaaaaaaaaaaaaaa"), "second a");
+    EXPECT_EQ(text_of("ccccccccccccccc"), "c at a's row");
+    EXPECT_EQ(text_of("bbbbbbbbbbbbbbb"), "b");
+  }
+  // Deleted outright: gone, however it was found before.
+  exec("DELETE FROM notes WHERE id = 'bbbbbbbbbbbbbbb'");
+  EXPECT_EQ(text_of("bbbbbbbbbbbbbbb"), "(none)");
+  sqlite3_close(raw);
+
+  // Another store (another database, same table name) never borrows a row from the first.
+  test::TempDir other_dir;
+  auto other = open_sqlite_store({.dir = other_dir.path()});
+  other->create_collection(
+      base_collection("notes", std::string("[") + kIdField + R"(,{"name":"text","type":"text"}])"));
+  auto oc = other->catalog()->find("notes");
+  other->insert_record(*oc, {{"id", "zzzzzzzzzzzzzzz"}, {"text", "z"}});
+  EXPECT_FALSE(other->get_record(*oc, "aaaaaaaaaaaaaaa"));
+  EXPECT_FALSE(other->get_record(*oc, "ccccccccccccccc"));
+  EXPECT_EQ(std::string(other->get_record(*oc, "zzzzzzzzzzzzzzz")->at("text").as_string()), "z");
+}
+
 TEST(Store, RelationCascadeRemoveAndRestrict) {
   test::TempDir dir;
   auto s = open_sqlite_store({.dir = dir.path()});

@@ -51,7 +51,9 @@ void bind_value(Stmt& st, int idx, const core::Field& f, const json::value& v);
 void bind_field(Stmt& st, int idx, const core::Field& f, const json::object& values);
 std::string select_columns(const core::Collection& c);
 
-json::object read_row(const core::Collection& c, const Stmt& st, const json::storage_ptr& sp = {});
+// The fields of `c` from column `first_col` of the current row on.
+json::object read_row(const core::Collection& c, const Stmt& st, const json::storage_ptr& sp = {},
+                      int first_col = 0);
 std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id,
                                        const json::storage_ptr& sp = {});
 // Appends the record's API JSON straight from its row (see Store::write_api_record).

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <unordered_map>
 #include <variant>
 
 #include "internal.hpp"
@@ -176,29 +177,84 @@ std::string select_columns(const core::Collection& c) {
   return cols;
 }
 
-json::object read_row(const core::Collection& c, const Stmt& st, const json::storage_ptr& sp) {
+json::object read_row(const core::Collection& c, const Stmt& st, const json::storage_ptr& sp,
+                      int first_col) {
   json::object o(sp);
   o.reserve(c.fields.size());
   for (std::size_t i = 0; i < c.fields.size(); ++i) {
-    o.insert_or_assign(c.fields[i].name, value_from_db(c.fields[i], st, static_cast<int>(i), sp));
+    o.insert_or_assign(c.fields[i].name,
+                       value_from_db(c.fields[i], st, first_col + static_cast<int>(i), sp));
   }
   return o;
 }
 
-std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id,
-                                       const json::storage_ptr& sp) {
-  // The most frequent read (every token check): its SQL is built in a reused buffer, which the
-  // statement cache only hashes (and copies once, when it first prepares it).
+namespace {
+
+// Where this thread last found records by id: table and id -> rowid. A hint is only ever
+// followed together with the id (`rowid = ? AND id = ?`), and ids are unique in their table,
+// so a stale or foreign hint costs one probe that finds nothing, never a wrong row.
+struct RowHints {
+  static constexpr std::size_t kMax = 8192;  // then forgotten all at once
+  std::unordered_map<std::string, std::int64_t> rowids;
+  std::string key;
+};
+
+// Calls `fn(st, first_col)` with `st` on the row of record `id` (its fields from column
+// `first_col` on); false when there is none. A table's row is found through its rowid when
+// this thread has seen the record before (one B-tree seek instead of two, for the records read
+// again and again: the caller's own auth record, a popular post), else through the id's index.
+template <class Fn>
+bool with_record_row(const Db& db, const core::Collection& c, std::string_view id, Fn&& fn) {
+  // The SQL is built in a reused buffer, which the statement cache only hashes (and copies
+  // once, when it first prepares it).
   thread_local std::string sql;
-  sql.assign("SELECT ");
+  thread_local RowHints hints;
+  bool table = !c.is_view();  // a view has no rowid
+  if (table) {
+    hints.key.assign(c.name);
+    hints.key.push_back('\0');
+    hints.key.append(id);
+    if (auto it = hints.rowids.find(hints.key); it != hints.rowids.end()) {
+      sql.assign("SELECT ");
+      append_select_columns(sql, c);
+      sql += " FROM ";
+      core::append_quoted_identifier(sql, c.name);
+      sql += " WHERE rowid = ? AND `id` = ?";
+      Stmt st(db, sql);
+      st.bind(1, it->second);
+      st.bind_unowned(2, id);  // `id` outlives `st`
+      if (st.step()) {
+        fn(st, 0);
+        return true;
+      }
+      hints.rowids.erase(it);
+    }
+  }
+  sql.assign(table ? "SELECT rowid, " : "SELECT ");
   append_select_columns(sql, c);
   sql += " FROM ";
   core::append_quoted_identifier(sql, c.name);
   sql += where_id();
   Stmt st(db, sql);
-  st.bind_unowned(1, id);  // `id` outlives `st`
-  if (!st.step()) return std::nullopt;
-  return read_row(c, st, sp);
+  st.bind_unowned(1, id);
+  if (!st.step()) return false;
+  if (!table) {
+    fn(st, 0);
+    return true;
+  }
+  if (hints.rowids.size() >= RowHints::kMax) hints.rowids.clear();
+  hints.rowids.insert_or_assign(hints.key, st.integer(0));
+  fn(st, 1);
+  return true;
+}
+
+}  // namespace
+
+std::optional<json::object> get_record(const Db& db, const core::Collection& c, std::string_view id,
+                                       const json::storage_ptr& sp) {
+  std::optional<json::object> out;
+  with_record_row(db, c, id, [&](const Stmt& st, int first) { out = read_row(c, st, sp, first); });
+  return out;
 }
 
 namespace {
@@ -249,42 +305,34 @@ void append_value_from_db(std::string& out, const core::Field& f, const Stmt& st
 
 bool write_api_record(const Db& db, const core::Collection& c, std::string_view id,
                       const core::ViewOptions& opts, std::string& out) {
-  thread_local std::string sql;
-  sql.assign("SELECT ");
-  append_select_columns(sql, c);
-  sql += " FROM ";
-  core::append_quoted_identifier(sql, c.name);
-  sql += where_id();
-  Stmt st(db, sql);
-  st.bind_unowned(1, id);  // `id` outlives `st`
-  if (!st.step()) return false;
-  bool email_visible = false;
-  if (c.is_auth()) {
-    for (std::size_t i = 0; i < c.fields.size(); ++i) {
-      if (c.fields[i].name != "emailVisibility") continue;
-      auto v = value_from_db(c.fields[i], st, static_cast<int>(i));
-      email_visible = v.is_bool() && v.get_bool();
+  return with_record_row(db, c, id, [&](const Stmt& st, int first) {
+    bool email_visible = false;
+    if (c.is_auth()) {
+      for (std::size_t i = 0; i < c.fields.size(); ++i) {
+        if (c.fields[i].name != "emailVisibility") continue;
+        auto v = value_from_db(c.fields[i], st, first + static_cast<int>(i));
+        email_visible = v.is_bool() && v.get_bool();
+      }
     }
-  }
-  thread_local std::vector<core::ApiKey> keys;
-  core::api_keys(c, opts, email_visible, keys);
-  out.push_back('{');
-  bool first = true;
-  for (const auto& k : keys) {
-    if (!first) out.push_back(',');
-    first = false;
-    core::write_json_string(out, k.name);
-    out.push_back(':');
-    if (k.field == core::kApiCollectionId) {
-      core::write_json_string(out, c.id);
-    } else if (k.field == core::kApiCollectionName) {
-      core::write_json_string(out, c.name);
-    } else {
-      append_value_from_db(out, c.fields[static_cast<std::size_t>(k.field)], st, k.field);
+    thread_local std::vector<core::ApiKey> keys;
+    core::api_keys(c, opts, email_visible, keys);
+    out.push_back('{');
+    bool first_key = true;
+    for (const auto& k : keys) {
+      if (!first_key) out.push_back(',');
+      first_key = false;
+      core::write_json_string(out, k.name);
+      out.push_back(':');
+      if (k.field == core::kApiCollectionId) {
+        core::write_json_string(out, c.id);
+      } else if (k.field == core::kApiCollectionName) {
+        core::write_json_string(out, c.name);
+      } else {
+        append_value_from_db(out, c.fields[static_cast<std::size_t>(k.field)], st, first + k.field);
+      }
     }
-  }
-  out.push_back('}');
-  return true;
+    out.push_back('}');
+  });
 }
 
 std::optional<json::object> find_record_by(const Db& db, const core::Collection& c,

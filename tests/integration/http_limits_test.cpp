@@ -148,6 +148,28 @@ TEST(HttpLimits, IdleKeepAliveConnectionClosed) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
 }
 
+// The keep-alive wait is counted from each request: a client that keeps asking more often than
+// the idle timeout keeps its connection, an idle one beside it is closed on time.
+TEST(HttpLimits, IdleTimeoutCountsFromTheLastRequest) {
+  ServerProcess s({"--idle-timeout", "600ms", "--threads", "1"});
+  Client busy(s.port());
+  Client idle(s.port());
+  auto first = idle.request("GET", "/api/health");
+  ASSERT_TRUE(first);
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < 1800ms) {
+    auto r = busy.request("GET", "/api/health");
+    ASSERT_TRUE(r) << "closed while in use";
+    EXPECT_EQ(r->status, 200);
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(idle.closed_by_peer(100ms)) << "the idle connection outlived its timeout";
+  EXPECT_FALSE(busy.closed_by_peer(100ms));
+  auto last = busy.request("GET", "/api/health");
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->status, 200);
+}
+
 TEST(HttpLimits, ExcessConnectionsRefusedEstablishedUnharmed) {
   ServerProcess s({"--max-connections", "4", "--threads", "1"});
   std::vector<std::unique_ptr<Client>> held;

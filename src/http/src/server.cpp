@@ -422,6 +422,9 @@ std::size_t usable_cores() {
 
 struct ConnHandle {
   bool idle = false;
+  // While waiting for the next request on a plain connection: when the keep-alive wait ends
+  // (the worker's sweep cancels it then).
+  std::chrono::steady_clock::time_point idle_until = std::chrono::steady_clock::time_point::max();
   std::function<void()> cancel;
 };
 
@@ -435,6 +438,7 @@ struct Worker {
   std::thread thread;
   std::vector<BlockingItem> pending;  // blocking requests not yet handed to the pool
   bool flush_posted = false;
+  std::optional<net::steady_timer> sweeper;  // ends keep-alive waits that ran out (sweep_idle)
 };
 
 }  // namespace
@@ -453,6 +457,7 @@ class Server::Impl {
 
  private:
   net::awaitable<void> accept_loop(Worker& w);
+  net::awaitable<void> sweep_idle(Worker& w);
   net::awaitable<void> refuse(tcp::socket sock);
   net::awaitable<void> handle(tcp::socket sock, Worker& w);
   template <class Stream>
@@ -562,6 +567,8 @@ bool Server::Impl::run() {
 #endif
   for (auto& w : workers_) {
     net::co_spawn(w->ctx, accept_loop(*w), completion("accept"));
+    w->sweeper.emplace(w->ctx);
+    net::co_spawn(w->ctx, sweep_idle(*w), completion("sweep"));
   }
   if (opt_.handle_signals) {
     signals_.emplace(workers_[0]->ctx, SIGINT, SIGTERM);
@@ -598,6 +605,7 @@ void Server::Impl::shutdown() {
     net::post(w->ctx, [w] {
       beast::error_code ec;
       if (w->acceptor) w->acceptor->close(ec);
+      if (w->sweeper) w->sweeper->cancel();
       for (auto* c : w->conns) {
         if (c->idle) c->cancel();
       }
@@ -607,6 +615,22 @@ void Server::Impl::shutdown() {
     if (signals_) signals_->cancel();
     net::co_spawn(workers_[0]->ctx, drain_and_stop(), completion("shutdown"));
   });
+}
+
+// Keep-alive waits end here rather than on a timer of each connection's: arming and cancelling a
+// timer per request cost more than this sweep over the worker's connections a few times a second.
+net::awaitable<void> Server::Impl::sweep_idle(Worker& w) {
+  using namespace std::chrono_literals;
+  auto every = std::clamp<std::chrono::milliseconds>(opt_.limits.idle_timeout / 4, 10ms, 1000ms);
+  for (;;) {
+    w.sweeper->expires_after(every);
+    auto [ec] = co_await w.sweeper->async_wait(kTuple);
+    if (ec || stopping_) co_return;
+    auto now = std::chrono::steady_clock::now();
+    for (auto* c : w.conns) {
+      if (c->idle_until <= now) c->cancel();
+    }
+  }
 }
 
 net::awaitable<void> Server::Impl::drain_and_stop() {
@@ -930,8 +954,18 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     if (buffer.size() == 0) {
       if (stopping_) co_return;
       handle.idle = true;
-      lowest.expires_after(lim.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kTuple);
+      beast::error_code ec;
+      std::size_t n = 0;
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        // Read from the socket itself: the worker's sweep ends the wait (sweep_idle).
+        handle.idle_until = std::chrono::steady_clock::now() + lim.idle_timeout;
+        lowest.expires_never();
+        std::tie(ec, n) = co_await stream.socket().async_read_some(buffer.prepare(8192), kTuple);
+        handle.idle_until = std::chrono::steady_clock::time_point::max();
+      } else {
+        lowest.expires_after(lim.idle_timeout);
+        std::tie(ec, n) = co_await stream.async_read_some(buffer.prepare(8192), kTuple);
+      }
       handle.idle = false;
       if (ec) co_return;
       buffer.commit(n);

@@ -154,7 +154,7 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
 Response Response::json(int status, std::string body) {
   Response r;
   r.status = status;
-  r.headers.set("Content-Type", "application/json");
+  r.headers.add("Content-Type", "application/json");
   r.body = std::move(body);
   return r;
 }
@@ -162,7 +162,7 @@ Response Response::json(int status, std::string body) {
 Response Response::text(int status, std::string body, std::string_view content_type) {
   Response r;
   r.status = status;
-  r.headers.set("Content-Type", content_type);
+  r.headers.add("Content-Type", content_type);
   r.body = std::move(body);
   return r;
 }

@@ -62,27 +62,35 @@ TEST_F(InProcess, ChunkedTrailerFieldsNeverBecomeHeaders) {
 }
 
 // A connection's requests share one Request object in turn: nothing of one (headers,
-// parameters, query, body, request id) is seen by the next.
+// parameters, query, body, request id, a client address set by middleware as a trusted proxy's
+// header says) is seen by the next.
 TEST_F(InProcess, NothingOfARequestReachesTheNextOnTheConnection) {
+  pipeline.use([](Request& req, const Next& next) {
+    if (auto client = req.headers.get("X-Client"); !client.empty()) req.remote_ip = client;
+    return next(req);
+  });
   router.post("/echo/{name}", [](Request& req) {
     return Response::json(200, "[\"" + std::string(req.param("name")) + "\",\"" +
                                    std::string(req.headers.get("X-A")) + "\",\"" + req.query +
-                                   "\",\"" + req.body + "\",\"" + req.request_id + "\"]");
+                                   "\",\"" + req.body + "\",\"" + req.request_id + "\",\"" +
+                                   req.remote_ip + "\"]");
   });
   start();
   test::Client c(server->port());
-  auto first = c.request("POST", "/echo/one?q=1", {{"X-A", "a"}, {"X-Request-Id", "given-id"}},
+  auto first = c.request("POST", "/echo/one?q=1",
+                         {{"X-A", "a"}, {"X-Request-Id", "given-id"}, {"X-Client", "198.51.100.7"}},
                          std::string(100000, 'b'));
   ASSERT_TRUE(first);
   EXPECT_EQ(first->status, 200);
-  EXPECT_EQ(first->body,
-            "[\"one\",\"a\",\"q=1\",\"" + std::string(100000, 'b') + "\",\"given-id\"]");
+  EXPECT_EQ(first->body, "[\"one\",\"a\",\"q=1\",\"" + std::string(100000, 'b') +
+                             "\",\"given-id\",\"198.51.100.7\"]");
   auto second = c.request("POST", "/echo/two");
   ASSERT_TRUE(second);
   EXPECT_EQ(second->status, 200);
   auto id = second->header("X-Request-Id");
   EXPECT_EQ(id.size(), 16U) << "a fresh id, not the last request's";
-  EXPECT_EQ(second->body, "[\"two\",\"\",\"\",\"\",\"" + id + "\"]");
+  EXPECT_EQ(second->body, "[\"two\",\"\",\"\",\"\",\"" + id + "\",\"127.0.0.1\"]")
+      << "the peer's address again, not the last request's client";
 }
 
 // The message's framing is the server's whatever a handler sets, and no header a handler

@@ -129,7 +129,7 @@ TEST(Request, ResetForTheNextRequestLeavesNothingOfTheLastOne) {
   r.request_id = "0123456789abcdef";
   r.trace.trace_id.assign("4bf92f3577b34da6a3ce929d0e0e4736");
   r.reset_for_next();
-  EXPECT_EQ(r.remote_ip, "203.0.113.9") << "the connection's address stays";
+  EXPECT_TRUE(r.remote_ip.empty()) << "middleware may have changed it: set again per request";
   EXPECT_TRUE(r.method.empty());
   EXPECT_TRUE(r.target.empty());
   EXPECT_TRUE(r.path.empty());

@@ -125,6 +125,7 @@ void Request::reset_for_next() {
   route_template = {};
   params.clear();
   request_id.clear();
+  remote_ip.clear();
   trace = {};
 }
 

@@ -949,7 +949,6 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
 
   // One Request for the connection's requests in turn: its strings keep their buffers.
   Request req;
-  req.remote_ip = ip;
   for (;;) {
     if (buffer.size() == 0) {
       if (stopping_) co_return;
@@ -972,6 +971,7 @@ net::awaitable<void> Server::Impl::session(Stream& stream, const std::string& ip
     }
 
     req.reset_for_next();
+    req.remote_ip = ip;  // again each time: middleware may have put a proxied client's there
     req.method = "-";
     RequestParser parser(req);
     parser.header_limit(

@@ -111,8 +111,8 @@ struct Request {
   // First value of a query parameter, percent-decoded.
   std::optional<std::string> query_param(std::string_view name) const;
   bool is_head() const { return method == "HEAD"; }
-  // Empty again for the connection's next request (remote_ip stays), keeping the buffers of
-  // the last one (a large body's excepted).
+  // Empty again for the connection's next request, keeping the buffers of the last one (a
+  // large body's excepted).
   void reset_for_next();
 };
 

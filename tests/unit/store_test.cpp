@@ -434,14 +434,19 @@ TEST(Store, ApiRecordWrittenFromTheRowMatchesTheRecordShapedAndSerialised) {
   EXPECT_EQ(untouched, "as it was");
 }
 
+// A `notes` collection (id, text) made in `s`.
+std::shared_ptr<const core::Collection> create_notes(Store& s) {
+  s.create_collection(
+      base_collection("notes", std::string("[") + kIdField + R"(,{"name":"text","type":"text"}])"));
+  return s.catalog()->find("notes");
+}
+
 // A record read again is found through the rowid this thread saw it at, checked by its id: a
 // row that moved, or another record now at that rowid, never answers for it.
 TEST(Store, RecordsReadAgainAreFoundByTheirRowAndNeverByAStaleOne) {
   test::TempDir dir;
   auto s = open_sqlite_store({.dir = dir.path()});
-  s->create_collection(
-      base_collection("notes", std::string("[") + kIdField + R"(,{"name":"text","type":"text"}])"));
-  auto c = s->catalog()->find("notes");
+  auto c = create_notes(*s);
   s->insert_record(*c, {{"id", "aaaaaaaaaaaaaaa"}, {"text", "first a"}});
   s->insert_record(*c, {{"id", "bbbbbbbbbbbbbbb"}, {"text", "b"}});
   auto text_of = [&](const char* id) -> std::string {
@@ -491,9 +496,7 @@ TEST(Store, RecordsReadAgainAreFoundByTheirRowAndNeverByAStaleOne) {
   // Another store (another database, same table name) never borrows a row from the first.
   test::TempDir other_dir;
   auto other = open_sqlite_store({.dir = other_dir.path()});
-  other->create_collection(
-      base_collection("notes", std::string("[") + kIdField + R"(,{"name":"text","type":"text"}])"));
-  auto oc = other->catalog()->find("notes");
+  auto oc = create_notes(*other);
   other->insert_record(*oc, {{"id", "zzzzzzzzzzzzzzz"}, {"text", "z"}});
   EXPECT_FALSE(other->get_record(*oc, "aaaaaaaaaaaaaaa"));
   EXPECT_FALSE(other->get_record(*oc, "ccccccccccccccc"));

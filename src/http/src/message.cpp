@@ -41,27 +41,33 @@ bool needs_cleaning(std::string_view s, bool is_name) {
 
 }  // namespace
 
-std::string_view Headers::get(std::string_view name) const {
+std::size_t Headers::find_line(std::string_view name) const {
   std::string_view text(text_);
   std::size_t at = 0;
   while (at < text.size()) {
-    auto eol = text.find('\n', at);
-    auto line = text.substr(at, eol - at - 1);  // without its CR LF
-    if (line_is(line, name)) return line.substr(name.size() + 2);
-    at = eol + 1;
+    auto next = text.find('\n', at) + 1;
+    if (line_is(text.substr(at, next - at - 2), name)) return at;  // the line without CR LF
+    at = next;
   }
-  return {};
+  return std::string_view::npos;
+}
+
+std::string_view Headers::get(std::string_view name) const {
+  auto at = find_line(name);
+  if (at == std::string_view::npos) return {};
+  auto value = at + name.size() + 2;  // after "name: "
+  return std::string_view(text_).substr(value, text_.find('\r', value) - value);
 }
 
 bool Headers::has(std::string_view name) const {
-  std::string_view text(text_);
-  std::size_t at = 0;
-  while (at < text.size()) {
-    auto eol = text.find('\n', at);
-    if (line_is(text.substr(at, eol - at - 1), name)) return true;
-    at = eol + 1;
-  }
-  return false;
+  return find_line(name) != std::string_view::npos;
+}
+
+bool Headers::is_framing(std::string_view name) {
+  // Compared by length first: most names are none of the three.
+  return (name.size() == 14 && util::iequals(name, "Content-Length")) ||
+         (name.size() == 10 && util::iequals(name, "Connection")) ||
+         (name.size() == 17 && util::iequals(name, "Transfer-Encoding"));
 }
 
 void Headers::set(std::string_view name, std::string_view value) {
@@ -82,9 +88,7 @@ void Headers::add(std::string_view name, std::string_view value) {
       if (c == '\r' || c == '\n' || (is_name && c == ':')) text_[i] = ' ';
     }
   };
-  if (name.size() == 10 || name.size() == 14 || name.size() == 17)
-    framing_ = framing_ || util::iequals(name, "Connection") ||
-               util::iequals(name, "Content-Length") || util::iequals(name, "Transfer-Encoding");
+  framing_ = framing_ || is_framing(name);
   append_clean(name, true);
   text_ += ": ";
   append_clean(value, false);

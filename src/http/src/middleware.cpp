@@ -164,9 +164,7 @@ Middleware security_headers() {
         "X-Content-Type-Options: nosniff\r\n"
         "X-Frame-Options: SAMEORIGIN\r\n"
         "Referrer-Policy: strict-origin-when-cross-origin\r\n";
-    for (auto name : kNames) {
-      if (res.headers.has(name)) res.headers.remove(name);
-    }
+    for (auto name : kNames) res.headers.remove(name);
     res.headers.append_lines(kLines, std::size(kNames));
     return res;
   };

@@ -68,8 +68,10 @@ class Headers {
     count_ = 0;
     framing_ = false;
   }
-  // False when no field was ever added here as Content-Length, Connection or
-  // Transfer-Encoding (the message framing a server decides itself).
+  // Content-Length, Connection or Transfer-Encoding: the message framing a server decides
+  // itself.
+  static bool is_framing(std::string_view name);
+  // False when no field was ever added here under a framing name (see is_framing).
   bool may_have_framing() const { return framing_; }
 
   Iterator begin() const { return {text_.data(), text_.data() + text_.size()}; }
@@ -84,6 +86,9 @@ class Headers {
   std::string_view wire() const { return text_; }
 
  private:
+  // Where the line of the first field called `name` starts, or npos.
+  std::size_t find_line(std::string_view name) const;
+
   std::string text_;
   std::size_t count_ = 0;
   bool framing_ = false;
